@@ -1,0 +1,29 @@
+// Sums across the threads that share one row: a warp shuffle tree, then (when a row spans
+// several warps) one exchange through shared memory.
+#pragma once
+
+namespace flash_rt::device {
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// Row = threadIdx.y; the row's threads are threadIdx.x in [0, blockDim.x), a multiple of 32.
+// `scratch` holds one float per warp of the block (at most 32). Every thread of the block
+// must call it (it synchronises when a row spans several warps); every thread gets the sum.
+__device__ __forceinline__ float row_sum(float v, float* scratch) {
+  v = warp_sum(v);
+  const int warps_per_row = blockDim.x >> 5;
+  if (warps_per_row == 1) return v;
+  const int base = threadIdx.y * warps_per_row;
+  if ((threadIdx.x & 31) == 0) scratch[base + (threadIdx.x >> 5)] = v;
+  __syncthreads();
+  float total = 0.f;
+  for (int w = 0; w < warps_per_row; ++w) total += scratch[base + w];
+  __syncthreads();  // scratch may be reused by the next reduction
+  return total;
+}
+
+}  // namespace flash_rt::device

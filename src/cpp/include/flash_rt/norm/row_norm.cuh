@@ -1,0 +1,247 @@
+// One kernel template for every row normalisation of the norm group (SPEC 2.1):
+//   statistics  : RMS (x^2 mean) or LayerNorm (two-pass mean / biased variance)
+//   affine      : none, * w[c], or * w[c] + b[c]
+//   modulation  : none, (1 + scale[c]) and + shift[c] from [D] vectors, or from a per-row
+//                 style [S, 3D] = [scale | shift | gate] with the gate chunk copied out
+//   output      : the input dtype, or FP8 E4M3 (unscaled / * 1/d with clamp / folded factor)
+// All arithmetic in fp32; one final rounding per output (SPEC 1.2).
+//
+// Work split: `tpr` threads per row (a multiple of 32, up to 1024) each own VEC-element
+// vectors at stride tpr*VEC. With CACHED the row lives in registers (up to kMaxIters vectors
+// per thread: 65536 columns at VEC 8), so x is read once; larger rows stream from memory
+// (a second read that mostly hits L2). There is no column cap.
+#pragma once
+
+#include <cuda_runtime.h>
+#include <cstdint>
+
+#include "flash_rt/device/fp8.cuh"
+#include "flash_rt/device/reduce.cuh"
+#include "flash_rt/device/vec.cuh"
+
+namespace flash_rt::norm {
+
+enum class Stat { kRms, kLayer };
+enum class Affine { kNone, kWeight, kWeightBias };
+enum class Modulate { kNone, kColumns, kRowStyle };
+enum class Out {
+  kSame,             // RN to T
+  kFp8,              // E4M3(y): no scale, no clamp, NaN stays NaN
+  kFp8Scaled,        // E4M3(CLAMP448(y * (1 / *d_scale))), no floor
+  kFp8Folded,        // f = rstd / max(*d_scale, 1e-12); E4M3(CLAMP448(x * f))
+};
+
+template <typename T_, Stat S, Affine A, Modulate M, Out O, bool PreciseRsqrt = false>
+struct NormSpec {
+  using T = T_;
+  static constexpr Stat kStat = S;
+  static constexpr Affine kAffine = A;
+  static constexpr Modulate kModulate = M;
+  static constexpr Out kOut = O;
+  static constexpr bool kPreciseRsqrt = PreciseRsqrt;
+};
+
+template <typename T>
+struct NormArgs {
+  const T* x = nullptr;          // [rows, dim]
+  void* out = nullptr;           // [rows, dim] T or FP8 bytes (may alias x where the entry says so)
+  const T* weight = nullptr;     // [dim]
+  const T* bias = nullptr;       // [dim]
+  const T* mod_scale = nullptr;  // [dim]          (Modulate::kColumns)
+  const T* mod_shift = nullptr;  // [dim]          (Modulate::kColumns)
+  const T* style = nullptr;      // [rows, 3*dim]  (Modulate::kRowStyle)
+  T* gate_out = nullptr;         // [rows, dim]    (Modulate::kRowStyle)
+  const float* d_scale = nullptr;  // [1] device, amax/448 (FP8 scaled outputs)
+  int64_t rows = 0;
+  int dim = 0;
+  float eps = 0.f;
+};
+
+inline constexpr int kMaxIters = 8;
+
+template <class Spec, int VEC>
+__device__ __forceinline__ void norm_store(const NormArgs<typename Spec::T>& a, int64_t row, int c,
+                                           const float (&v)[VEC], float mean, float rstd,
+                                           float out_mul) {
+  using T = typename Spec::T;
+  namespace dv = flash_rt::device;
+  float y[VEC];
+#pragma unroll
+  for (int i = 0; i < VEC; ++i) y[i] = (Spec::kStat == Stat::kLayer ? v[i] - mean : v[i]) * rstd;
+  if constexpr (Spec::kAffine != Affine::kNone) {
+    float w[VEC];
+    dv::load_float<VEC>(a.weight + c, w);
+#pragma unroll
+    for (int i = 0; i < VEC; ++i) y[i] *= w[i];
+    if constexpr (Spec::kAffine == Affine::kWeightBias) {
+      float b[VEC];
+      dv::load_float<VEC>(a.bias + c, b);
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) y[i] += b[i];
+    }
+  }
+  const int64_t off = row * a.dim + c;
+  if constexpr (Spec::kModulate != Modulate::kNone) {
+    float sc[VEC], sh[VEC];
+    if constexpr (Spec::kModulate == Modulate::kColumns) {
+      dv::load_float<VEC>(a.mod_scale + c, sc);
+      dv::load_float<VEC>(a.mod_shift + c, sh);
+    } else {
+      const T* st = a.style + row * 3 * static_cast<int64_t>(a.dim);
+      dv::load_float<VEC>(st + c, sc);
+      dv::load_float<VEC>(st + a.dim + c, sh);
+      dv::copy_elems<VEC>(a.gate_out + off, st + 2 * a.dim + c);
+    }
+#pragma unroll
+    for (int i = 0; i < VEC; ++i) y[i] = y[i] * (1.f + sc[i]) + sh[i];
+  }
+  if constexpr (Spec::kOut == Out::kSame) {
+    dv::store_float<VEC>(static_cast<T*>(a.out) + off, y);
+  } else {
+    if constexpr (Spec::kOut == Out::kFp8Scaled) {
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) y[i] = dv::clamp448(y[i] * out_mul);
+    } else if constexpr (Spec::kOut == Out::kFp8Folded) {
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) y[i] = dv::clamp448(y[i]);
+    }
+    dv::store_e4m3<VEC>(static_cast<uint8_t*>(a.out) + off, y);
+  }
+}
+
+template <class Spec>
+__device__ __forceinline__ float norm_rstd(float mean_square, float eps) {
+  if constexpr (Spec::kPreciseRsqrt) return __frsqrt_rn(mean_square + eps);
+  else return rsqrtf(mean_square + eps);
+}
+
+// grid.x = ceil(rows / blockDim.y); block = (tpr, rows per CTA).
+template <class Spec, int VEC, bool CACHED>
+__global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
+  using T = typename Spec::T;
+  namespace dv = flash_rt::device;
+  __shared__ float scratch[32];
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
+  const bool valid = row < a.rows;  // invalid rows still join the block-wide reductions
+  const T* x = a.x + row * a.dim;
+  const int step = blockDim.x * VEC;
+  const int first = threadIdx.x * VEC;
+  const float inv_dim = 1.f / static_cast<float>(a.dim);
+
+  float cache[CACHED ? kMaxIters : 1][VEC];
+  float acc = 0.f;
+  if constexpr (CACHED) {
+#pragma unroll
+    for (int it = 0; it < kMaxIters; ++it) {
+      const int c = first + it * step;
+      if (valid && it < iters && c < a.dim) {
+        dv::load_float<VEC>(x + c, cache[it]);
+#pragma unroll
+        for (int i = 0; i < VEC; ++i)
+          acc += Spec::kStat == Stat::kRms ? cache[it][i] * cache[it][i] : cache[it][i];
+      }
+    }
+  } else {
+    for (int c = first; valid && c < a.dim; c += step) {
+      float v[VEC];
+      dv::load_float<VEC>(x + c, v);
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) acc += Spec::kStat == Stat::kRms ? v[i] * v[i] : v[i];
+    }
+  }
+  const float total = dv::row_sum(acc, scratch);
+
+  float mean = 0.f, rstd;
+  if constexpr (Spec::kStat == Stat::kRms) {
+    rstd = norm_rstd<Spec>(total * inv_dim, a.eps);
+  } else {
+    // Two-pass variance (SPEC 1.2): sum (x - mean)^2 over the row, biased.
+    mean = total * inv_dim;
+    float acc2 = 0.f;
+    if constexpr (CACHED) {
+#pragma unroll
+      for (int it = 0; it < kMaxIters; ++it) {
+        const int c = first + it * step;
+        if (valid && it < iters && c < a.dim) {
+#pragma unroll
+          for (int i = 0; i < VEC; ++i) {
+            const float d = cache[it][i] - mean;
+            acc2 += d * d;
+          }
+        }
+      }
+    } else {
+      for (int c = first; valid && c < a.dim; c += step) {
+        float v[VEC];
+        dv::load_float<VEC>(x + c, v);
+#pragma unroll
+        for (int i = 0; i < VEC; ++i) {
+          const float d = v[i] - mean;
+          acc2 += d * d;
+        }
+      }
+    }
+    rstd = norm_rstd<Spec>(dv::row_sum(acc2, scratch) * inv_dim, a.eps);
+  }
+  if (!valid) return;
+
+  float out_mul = 1.f;
+  if constexpr (Spec::kOut == Out::kFp8Scaled) out_mul = 1.f / *a.d_scale;
+  if constexpr (Spec::kOut == Out::kFp8Folded) rstd = rstd / fmaxf(*a.d_scale, 1e-12f);
+
+  if constexpr (CACHED) {
+#pragma unroll
+    for (int it = 0; it < kMaxIters; ++it) {
+      const int c = first + it * step;
+      if (it < iters && c < a.dim) norm_store<Spec, VEC>(a, row, c, cache[it], mean, rstd, out_mul);
+    }
+  } else {
+    for (int c = first; c < a.dim; c += step) {
+      float v[VEC];
+      dv::load_float<VEC>(x + c, v);
+      norm_store<Spec, VEC>(a, row, c, v, mean, rstd, out_mul);
+    }
+  }
+}
+
+// ---- host side ---------------------------------------------------------------------------
+
+struct RowPlan {
+  int vec;           // elements per access: 8 (16-byte) or 1
+  int tpr;           // threads per row
+  int rows_per_cta;  // rows sharing one CTA
+  int iters;         // vectors per thread (cached path)
+  bool cached;
+};
+
+// Picks the work split. Small batches spread each row over more warps so that more SMs
+// get work (latency at S <= 64 is what inference cares about); large rows get enough
+// threads to fit the register cache.
+inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms) {
+  RowPlan p{};
+  p.vec = vec_ok ? 8 : 1;
+  const int nvec = (dim + p.vec - 1) / p.vec;
+  p.tpr = 32;
+  while (p.tpr < 1024 && static_cast<int64_t>(p.tpr) * kMaxIters < nvec) p.tpr *= 2;
+  p.cached = static_cast<int64_t>(p.tpr) * kMaxIters >= nvec;
+  const int64_t target_warps = static_cast<int64_t>(num_sms) * 8;
+  while (p.cached && p.tpr < 256 && p.tpr * 2 <= nvec && rows * (p.tpr / 32) < target_warps) p.tpr *= 2;
+  p.iters = (nvec + p.tpr - 1) / p.tpr;
+  p.rows_per_cta = p.tpr >= 128 ? 1 : 128 / p.tpr;
+  return p;
+}
+
+template <class Spec>
+void launch_norm_rows(const NormArgs<typename Spec::T>& a, const RowPlan& p, cudaStream_t stream) {
+  const dim3 block(p.tpr, p.rows_per_cta);
+  const dim3 grid(static_cast<unsigned>((a.rows + p.rows_per_cta - 1) / p.rows_per_cta));
+  if (p.vec == 8) {
+    if (p.cached) norm_rows_kernel<Spec, 8, true><<<grid, block, 0, stream>>>(a, p.iters);
+    else norm_rows_kernel<Spec, 8, false><<<grid, block, 0, stream>>>(a, p.iters);
+  } else {
+    if (p.cached) norm_rows_kernel<Spec, 1, true><<<grid, block, 0, stream>>>(a, p.iters);
+    else norm_rows_kernel<Spec, 1, false><<<grid, block, 0, stream>>>(a, p.iters);
+  }
+}
+
+}  // namespace flash_rt::norm
