@@ -1,0 +1,147 @@
+"""Describing one catalog entry for tests and benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+# Argument kinds:
+#   rows   : [S, width * D] tensor of `dtype`        vec  : [D] tensor of `dtype`
+#   scale  : device float32 [1] (FP8 amax/448)      S, D : the entry's row / column counts
+#   eps    : the entry's eps (its own default unless a test overrides it)
+TENSOR_KINDS = ("rows", "vec", "scale")
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    kind: str
+    dtype: torch.dtype | None = None
+    width: int = 1          # rows: multiple of D per row (style tensors: 3)
+    output: bool = False    # written by the entry
+    inplace: bool = False   # read and written (an input that is also an output)
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.kind in TENSOR_KINDS
+
+    def shape(self, S: int, D: int) -> tuple[int, ...]:
+        if self.kind == "rows":
+            return (S, self.width * D)
+        if self.kind == "vec":
+            return (D,)
+        if self.kind == "scale":
+            return (1,)
+        raise ValueError(f"{self.name} is not a tensor argument")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One catalog entry. `ref(**inputs, [eps=])` returns its outputs (one or a tuple)
+    in the order of `outputs`; it doubles as the torch eager / torch.compile peer."""
+
+    name: str
+    args: tuple[Arg, ...]
+    ref: Callable
+    eps: float | None = None            # default eps, None if the entry has no eps argument
+    group: str = ""
+    inputs_for_ref: tuple[str, ...] = field(default=())
+
+    @property
+    def tensor_args(self) -> tuple[Arg, ...]:
+        return tuple(a for a in self.args if a.is_tensor)
+
+    @property
+    def outputs(self) -> tuple[Arg, ...]:
+        return tuple(a for a in self.args if a.output or a.inplace)
+
+    @property
+    def ref_inputs(self) -> tuple[str, ...]:
+        if self.inputs_for_ref:
+            return self.inputs_for_ref
+        return tuple(a.name for a in self.args if a.is_tensor and not a.output)
+
+    def arg(self, name: str) -> Arg:
+        return next(a for a in self.args if a.name == name)
+
+    # ---- data --------------------------------------------------------------------------
+
+    def make(self, S: int, D: int, device="cuda", seed: int = 0) -> dict[str, torch.Tensor]:
+        """Fresh inputs of realistic magnitude (with outliers and, for S >= 3, an all-zero
+        row), outputs allocated (uninitialised), and FP8 scales fitted to the outputs."""
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        t: dict[str, torch.Tensor] = {}
+        for a in self.tensor_args:
+            if a.output or a.kind == "scale":
+                continue
+            t[a.name] = _random(a, S, D, gen).to(device)
+        for a in self.tensor_args:
+            if a.kind == "scale":
+                t[a.name] = torch.ones(1, dtype=torch.float32, device=device)
+        # Fit each FP8 scale to amax/448 of what it scales, so outputs use the E4M3 range.
+        if any(a.kind == "scale" for a in self.tensor_args):
+            unscaled = self.reference(t)
+            for a, out in zip(self.outputs, unscaled):
+                if out.dtype == torch.float8_e4m3fn:
+                    amax = out.float().abs().nan_to_num(0).amax().clamp(min=1e-3)
+                    for s in self.tensor_args:
+                        if s.kind == "scale":
+                            t[s.name] = (amax / 448.0).reshape(1).to(torch.float32)
+        for a in self.tensor_args:
+            if a.output:
+                t[a.name] = torch.empty(a.shape(S, D), dtype=a.dtype, device=device)
+        return t
+
+    def reference(self, t: dict[str, torch.Tensor], eps: float | None = None) -> tuple[torch.Tensor, ...]:
+        kwargs = {n: t[n] for n in self.ref_inputs}
+        if self.eps is not None:
+            kwargs["eps"] = self.eps if eps is None else eps
+        out = self.ref(**kwargs)
+        return out if isinstance(out, tuple) else (out,)
+
+    def call(self, fvk, t: dict[str, torch.Tensor], S: int, D: int, *, eps: float | None = None,
+             convert: Callable = lambda x: x, stream: int = 0) -> None:
+        """Call the flash-rt entry positionally, tensors passed through `convert` (identity,
+        to_dlpack, or data_ptr)."""
+        args = []
+        for a in self.args:
+            if a.is_tensor:
+                args.append(convert(t[a.name]))
+            elif a.kind == "S":
+                args.append(S)
+            elif a.kind == "D":
+                args.append(D)
+            elif a.kind == "eps":
+                args.append(self.eps if eps is None else eps)
+        getattr(fvk, self.name)(*args, stream=stream)
+
+    def bytes_moved(self, S: int, D: int) -> int:
+        """Each input read once, each output written once (in-place tensors count twice)."""
+        total = 0
+        for a in self.tensor_args:
+            n = 1
+            for s in a.shape(S, D):
+                n *= s
+            size = n * torch.empty((), dtype=a.dtype).element_size()
+            total += size * (2 if a.inplace else 1)
+        return total
+
+
+def _random(a: Arg, S: int, D: int, gen: torch.Generator) -> torch.Tensor:
+    shape = a.shape(S, D)
+    if a.kind == "vec":
+        # weights near 1, biases/shifts near 0: one recipe covers both reasonably
+        base = 1.0 if a.name in ("weight", "gamma") else 0.0
+        x = base + 0.25 * torch.randn(shape, generator=gen)
+    elif a.name == "style":
+        x = 0.3 * torch.randn(shape, generator=gen)
+    else:
+        x = 2.0 * torch.randn(shape, generator=gen)
+        # outliers: ~1% of elements 8x larger, as activations have
+        mask = torch.rand(shape, generator=gen) < 0.01
+        x = torch.where(mask, x * 8.0, x)
+        if S >= 3:
+            x[1] = 0.0  # an all-zero row
+    return x.to(a.dtype)
