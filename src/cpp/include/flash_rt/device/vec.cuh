@@ -32,6 +32,25 @@ union Packed {
   T elem[N];
 };
 
+// One wide load of N elements, kept packed (half the registers of N floats).
+template <int N, typename T>
+__device__ __forceinline__ Packed<T, N> load_packed(const T* p) {
+  Packed<T, N> v;
+  v.word = *reinterpret_cast<const decltype(v.word)*>(p);
+  return v;
+}
+
+template <int N, typename T>
+__device__ __forceinline__ void unpack_float(const Packed<T, N>& v, float (&out)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) out[i] = to_float(v.elem[i]);
+}
+
+template <int N, typename T>
+__device__ __forceinline__ void store_packed(T* p, const Packed<T, N>& v) {
+  *reinterpret_cast<decltype(v.word)*>(const_cast<T*>(p)) = v.word;
+}
+
 template <int N, typename T>
 __device__ __forceinline__ void load_float(const T* p, float (&out)[N]) {
   Packed<T, N> v;

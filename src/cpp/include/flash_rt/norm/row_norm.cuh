@@ -7,9 +7,9 @@
 // All arithmetic in fp32; one final rounding per output (SPEC 1.2).
 //
 // Work split: `tpr` threads per row (a multiple of 32, up to 1024) each own VEC-element
-// vectors at stride tpr*VEC. With CACHED the row lives in registers (up to kMaxIters vectors
-// per thread: 65536 columns at VEC 8), so x is read once; larger rows stream from memory
-// (a second read that mostly hits L2). There is no column cap.
+// vectors at stride tpr*VEC. In the cached kernels the row lives in registers (up to
+// kMaxIters vectors per thread: 65536 columns at VEC 8, 8192 at VEC 1), so x is read once;
+// larger rows stream from memory (re-reads that mostly hit L2). There is no column cap.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -57,12 +57,42 @@ struct NormArgs {
   float eps = 0.f;
 };
 
+// Register cache depth of the two cached kernels. The small one also prefetches the per-column
+// and per-row operands (weight, bias, scale, shift, style) with x, before the reduction, so a
+// small batch pays one memory round trip instead of two; the large one (big rows, big
+// batches, where other warps hide the latency) loads them after the reduction.
+inline constexpr int kSmallIters = 2;
 inline constexpr int kMaxIters = 8;
 
+// Everything one VEC-wide column slice needs besides x, kept packed until it is used.
+// Members an entry does not use are never touched, so they cost no registers.
+template <typename T, int VEC>
+struct Operands {
+  device::Packed<T, VEC> w, b, sc, sh, gate;
+};
+
+template <class Spec, int VEC>
+__device__ __forceinline__ void load_operands(const NormArgs<typename Spec::T>& a, int64_t row, int c,
+                                              Operands<typename Spec::T, VEC>& o) {
+  namespace dv = flash_rt::device;
+  if constexpr (Spec::kAffine != Affine::kNone) o.w = dv::load_packed<VEC>(a.weight + c);
+  if constexpr (Spec::kAffine == Affine::kWeightBias) o.b = dv::load_packed<VEC>(a.bias + c);
+  if constexpr (Spec::kModulate == Modulate::kColumns) {
+    o.sc = dv::load_packed<VEC>(a.mod_scale + c);
+    o.sh = dv::load_packed<VEC>(a.mod_shift + c);
+  } else if constexpr (Spec::kModulate == Modulate::kRowStyle) {
+    const auto* st = a.style + row * 3 * static_cast<int64_t>(a.dim);
+    o.sc = dv::load_packed<VEC>(st + c);
+    o.sh = dv::load_packed<VEC>(st + a.dim + c);
+    o.gate = dv::load_packed<VEC>(st + 2 * a.dim + c);
+  }
+}
+
+// y = normalised x -> affine -> modulation -> output encoding; also writes gate_out.
 template <class Spec, int VEC>
 __device__ __forceinline__ void norm_store(const NormArgs<typename Spec::T>& a, int64_t row, int c,
-                                           const float (&v)[VEC], float mean, float rstd,
-                                           float out_mul) {
+                                           const float (&v)[VEC], const Operands<typename Spec::T, VEC>& o,
+                                           float mean, float rstd, float out_mul) {
   using T = typename Spec::T;
   namespace dv = flash_rt::device;
   float y[VEC];
@@ -70,12 +100,12 @@ __device__ __forceinline__ void norm_store(const NormArgs<typename Spec::T>& a, 
   for (int i = 0; i < VEC; ++i) y[i] = (Spec::kStat == Stat::kLayer ? v[i] - mean : v[i]) * rstd;
   if constexpr (Spec::kAffine != Affine::kNone) {
     float w[VEC];
-    dv::load_float<VEC>(a.weight + c, w);
+    dv::unpack_float(o.w, w);
 #pragma unroll
     for (int i = 0; i < VEC; ++i) y[i] *= w[i];
     if constexpr (Spec::kAffine == Affine::kWeightBias) {
       float b[VEC];
-      dv::load_float<VEC>(a.bias + c, b);
+      dv::unpack_float(o.b, b);
 #pragma unroll
       for (int i = 0; i < VEC; ++i) y[i] += b[i];
     }
@@ -83,17 +113,11 @@ __device__ __forceinline__ void norm_store(const NormArgs<typename Spec::T>& a, 
   const int64_t off = row * a.dim + c;
   if constexpr (Spec::kModulate != Modulate::kNone) {
     float sc[VEC], sh[VEC];
-    if constexpr (Spec::kModulate == Modulate::kColumns) {
-      dv::load_float<VEC>(a.mod_scale + c, sc);
-      dv::load_float<VEC>(a.mod_shift + c, sh);
-    } else {
-      const T* st = a.style + row * 3 * static_cast<int64_t>(a.dim);
-      dv::load_float<VEC>(st + c, sc);
-      dv::load_float<VEC>(st + a.dim + c, sh);
-      dv::copy_elems<VEC>(a.gate_out + off, st + 2 * a.dim + c);
-    }
+    dv::unpack_float(o.sc, sc);
+    dv::unpack_float(o.sh, sh);
 #pragma unroll
     for (int i = 0; i < VEC; ++i) y[i] = y[i] * (1.f + sc[i]) + sh[i];
+    if constexpr (Spec::kModulate == Modulate::kRowStyle) dv::store_packed(a.gate_out + off, o.gate);
   }
   if constexpr (Spec::kOut == Out::kSame) {
     dv::store_float<VEC>(static_cast<T*>(a.out) + off, y);
@@ -115,11 +139,18 @@ __device__ __forceinline__ float norm_rstd(float mean_square, float eps) {
   else return rsqrtf(mean_square + eps);
 }
 
-// grid.x = ceil(rows / blockDim.y); block = (tpr, rows per CTA).
-template <class Spec, int VEC, bool CACHED>
+template <class Spec>
+inline constexpr bool kUsesScale = Spec::kOut == Out::kFp8Scaled || Spec::kOut == Out::kFp8Folded;
+
+// grid.x = ceil(rows / blockDim.y); block = (threads per row, rows per CTA).
+// ITERS > 0: the row is cached in registers, ITERS vectors per thread at most (`iters` at run
+// time); ITERS == 0: streaming, for rows larger than the cache.
+template <class Spec, int VEC, int ITERS>
 __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
   using T = typename Spec::T;
   namespace dv = flash_rt::device;
+  constexpr bool kCached = ITERS > 0;
+  constexpr bool kPrefetch = kCached && ITERS <= kSmallIters;
   __shared__ float scratch[32];
   const int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
   const bool valid = row < a.rows;  // invalid rows still join the block-wide reductions
@@ -127,18 +158,30 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
   const int step = blockDim.x * VEC;
   const int first = threadIdx.x * VEC;
   const float inv_dim = 1.f / static_cast<float>(a.dim);
+  // Issued first so its latency hides behind the row loads.
+  float d_scale = 1.f;
+  if constexpr (kUsesScale<Spec>) d_scale = valid ? *a.d_scale : 1.f;
 
-  float cache[CACHED ? kMaxIters : 1][VEC];
+  dv::Packed<T, VEC> xc[kCached ? ITERS : 1];
+  Operands<T, VEC> oc[kPrefetch ? ITERS : 1];
   float acc = 0.f;
-  if constexpr (CACHED) {
+  if constexpr (kCached) {
 #pragma unroll
-    for (int it = 0; it < kMaxIters; ++it) {
+    for (int it = 0; it < ITERS; ++it) {
       const int c = first + it * step;
       if (valid && it < iters && c < a.dim) {
-        dv::load_float<VEC>(x + c, cache[it]);
+        xc[it] = dv::load_packed<VEC>(x + c);
+        if constexpr (kPrefetch) load_operands<Spec, VEC>(a, row, c, oc[it]);
+      }
+    }
 #pragma unroll
-        for (int i = 0; i < VEC; ++i)
-          acc += Spec::kStat == Stat::kRms ? cache[it][i] * cache[it][i] : cache[it][i];
+    for (int it = 0; it < ITERS; ++it) {
+      const int c = first + it * step;
+      if (valid && it < iters && c < a.dim) {
+        float v[VEC];
+        dv::unpack_float(xc[it], v);
+#pragma unroll
+        for (int i = 0; i < VEC; ++i) acc += Spec::kStat == Stat::kRms ? v[i] * v[i] : v[i];
       }
     }
   } else {
@@ -158,16 +201,15 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
     // Two-pass variance (SPEC 1.2): sum (x - mean)^2 over the row, biased.
     mean = total * inv_dim;
     float acc2 = 0.f;
-    if constexpr (CACHED) {
+    if constexpr (kCached) {
 #pragma unroll
-      for (int it = 0; it < kMaxIters; ++it) {
+      for (int it = 0; it < ITERS; ++it) {
         const int c = first + it * step;
         if (valid && it < iters && c < a.dim) {
+          float v[VEC];
+          dv::unpack_float(xc[it], v);
 #pragma unroll
-          for (int i = 0; i < VEC; ++i) {
-            const float d = cache[it][i] - mean;
-            acc2 += d * d;
-          }
+          for (int i = 0; i < VEC; ++i) acc2 += (v[i] - mean) * (v[i] - mean);
         }
       }
     } else {
@@ -175,10 +217,7 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
         float v[VEC];
         dv::load_float<VEC>(x + c, v);
 #pragma unroll
-        for (int i = 0; i < VEC; ++i) {
-          const float d = v[i] - mean;
-          acc2 += d * d;
-        }
+        for (int i = 0; i < VEC; ++i) acc2 += (v[i] - mean) * (v[i] - mean);
       }
     }
     rstd = norm_rstd<Spec>(dv::row_sum(acc2, scratch) * inv_dim, a.eps);
@@ -186,20 +225,32 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
   if (!valid) return;
 
   float out_mul = 1.f;
-  if constexpr (Spec::kOut == Out::kFp8Scaled) out_mul = 1.f / *a.d_scale;
-  if constexpr (Spec::kOut == Out::kFp8Folded) rstd = rstd / fmaxf(*a.d_scale, 1e-12f);
+  if constexpr (Spec::kOut == Out::kFp8Scaled) out_mul = 1.f / d_scale;
+  if constexpr (Spec::kOut == Out::kFp8Folded) rstd = rstd / fmaxf(d_scale, 1e-12f);
 
-  if constexpr (CACHED) {
+  if constexpr (kCached) {
 #pragma unroll
-    for (int it = 0; it < kMaxIters; ++it) {
+    for (int it = 0; it < ITERS; ++it) {
       const int c = first + it * step;
-      if (it < iters && c < a.dim) norm_store<Spec, VEC>(a, row, c, cache[it], mean, rstd, out_mul);
+      if (it < iters && c < a.dim) {
+        float v[VEC];
+        dv::unpack_float(xc[it], v);
+        if constexpr (kPrefetch) {
+          norm_store<Spec, VEC>(a, row, c, v, oc[it], mean, rstd, out_mul);
+        } else {
+          Operands<T, VEC> o;
+          load_operands<Spec, VEC>(a, row, c, o);
+          norm_store<Spec, VEC>(a, row, c, v, o, mean, rstd, out_mul);
+        }
+      }
     }
   } else {
     for (int c = first; c < a.dim; c += step) {
       float v[VEC];
       dv::load_float<VEC>(x + c, v);
-      norm_store<Spec, VEC>(a, row, c, v, mean, rstd, out_mul);
+      Operands<T, VEC> o;
+      load_operands<Spec, VEC>(a, row, c, o);
+      norm_store<Spec, VEC>(a, row, c, v, o, mean, rstd, out_mul);
     }
   }
 }
@@ -210,38 +261,47 @@ struct RowPlan {
   int vec;           // elements per access: 8 (16-byte) or 1
   int tpr;           // threads per row
   int rows_per_cta;  // rows sharing one CTA
-  int iters;         // vectors per thread (cached path)
-  bool cached;
+  int iters;         // vectors per thread (cached kernels)
+  int cache;         // 0 streaming, kSmallIters or kMaxIters
 };
 
 // Picks the work split. Small batches spread each row over more warps so that more SMs
-// get work (latency at S <= 64 is what inference cares about); large rows get enough
-// threads to fit the register cache.
+// get work (latency at S <= 64 is what inference cares about); big rows get enough
+// threads to fit the register cache; rows beyond it stream.
 inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms) {
   RowPlan p{};
   p.vec = vec_ok ? 8 : 1;
-  const int nvec = (dim + p.vec - 1) / p.vec;
+  const int64_t nvec = (dim + p.vec - 1) / p.vec;
   p.tpr = 32;
-  while (p.tpr < 1024 && static_cast<int64_t>(p.tpr) * kMaxIters < nvec) p.tpr *= 2;
-  p.cached = static_cast<int64_t>(p.tpr) * kMaxIters >= nvec;
-  const int64_t target_warps = static_cast<int64_t>(num_sms) * 8;
-  while (p.cached && p.tpr < 256 && p.tpr * 2 <= nvec && rows * (p.tpr / 32) < target_warps) p.tpr *= 2;
-  p.iters = (nvec + p.tpr - 1) / p.tpr;
+  while (p.tpr < 1024 && p.tpr * int64_t{kMaxIters} < nvec) p.tpr *= 2;
+  const bool fits = p.tpr * int64_t{kMaxIters} >= nvec;
+  const int64_t target_warps = int64_t{num_sms} * 8;
+  while (fits && p.tpr < 256 && p.tpr * 2 <= nvec && rows * (p.tpr / 32) < target_warps) p.tpr *= 2;
+  // A small batch may use up to 1024 threads per row to stay in the prefetching kernel.
+  if (fits && rows * (p.tpr / 32) < target_warps)
+    while (p.tpr < 1024 && p.tpr * int64_t{kSmallIters} < nvec) p.tpr *= 2;
+  p.iters = static_cast<int>((nvec + p.tpr - 1) / p.tpr);
+  p.cache = !fits ? 0 : p.iters <= kSmallIters ? kSmallIters : kMaxIters;
   p.rows_per_cta = p.tpr >= 128 ? 1 : 128 / p.tpr;
   return p;
+}
+
+template <class Spec, int VEC>
+void launch_norm_rows_vec(const NormArgs<typename Spec::T>& a, const RowPlan& p, dim3 grid, dim3 block,
+                          cudaStream_t stream) {
+  switch (p.cache) {
+    case kSmallIters: norm_rows_kernel<Spec, VEC, kSmallIters><<<grid, block, 0, stream>>>(a, p.iters); break;
+    case kMaxIters: norm_rows_kernel<Spec, VEC, kMaxIters><<<grid, block, 0, stream>>>(a, p.iters); break;
+    default: norm_rows_kernel<Spec, VEC, 0><<<grid, block, 0, stream>>>(a, p.iters); break;
+  }
 }
 
 template <class Spec>
 void launch_norm_rows(const NormArgs<typename Spec::T>& a, const RowPlan& p, cudaStream_t stream) {
   const dim3 block(p.tpr, p.rows_per_cta);
   const dim3 grid(static_cast<unsigned>((a.rows + p.rows_per_cta - 1) / p.rows_per_cta));
-  if (p.vec == 8) {
-    if (p.cached) norm_rows_kernel<Spec, 8, true><<<grid, block, 0, stream>>>(a, p.iters);
-    else norm_rows_kernel<Spec, 8, false><<<grid, block, 0, stream>>>(a, p.iters);
-  } else {
-    if (p.cached) norm_rows_kernel<Spec, 1, true><<<grid, block, 0, stream>>>(a, p.iters);
-    else norm_rows_kernel<Spec, 1, false><<<grid, block, 0, stream>>>(a, p.iters);
-  }
+  if (p.vec == 8) launch_norm_rows_vec<Spec, 8>(a, p, grid, block, stream);
+  else launch_norm_rows_vec<Spec, 1>(a, p, grid, block, stream);
 }
 
 }  // namespace flash_rt::norm
