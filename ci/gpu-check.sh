@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# One GPU round, for the lent GPU machine (or any CUDA 13 box with torch): build and install
+# flash-rt, print the doctor, run `pytest -m gpu`, run the benchmarks. Logs go to $OUT
+# (default ./gpu-check-out).
+#
+#   bash ci/gpu-check.sh [build|test|bench|all] [extra bench args...]
+#
+# The GPU machine has no network: the build runs without isolation against the installed
+# scikit-build-core / nanobind / cmake / ninja and the toolkit's cuBLAS.
+set -uo pipefail
+stage="${1:-all}"; shift || true
+OUT="${OUT:-$PWD/gpu-check-out}"
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+PY="${PYTHON:-python3}"
+status=0
+
+run() {  # run NAME CMD...: tee into $OUT/NAME.log, remember failures
+  local name="$1"; shift
+  echo "=== $name: $*"
+  local t0=$SECONDS
+  "$@" 2>&1 | tee "$OUT/$name.log"
+  local rc=${PIPESTATUS[0]}
+  echo "=== $name: exit $rc after $((SECONDS - t0)) s"
+  [ "$rc" -eq 0 ] || status=1
+  return "$rc"
+}
+
+if [[ "$stage" == build || "$stage" == all ]]; then
+  nvidia-smi --query-gpu=name,driver_version,compute_cap,clocks.sm,clocks.max.sm --format=csv | tee "$OUT/gpu.txt"
+  run build env CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "$PY" -m pip install -v --no-build-isolation --no-deps . \
+    || { echo "build failed"; exit 1; }
+  (cd /tmp && run doctor "$PY" -m flash_rt)
+fi
+if [[ "$stage" == test || "$stage" == all ]]; then
+  # Run from the tests directory so `import flash_rt` is the installed package, not src/.
+  run pytest-gpu "$PY" -m pytest "$PWD/tests" -m gpu -q -p no:cacheprovider --rootdir "$PWD" \
+      --junitxml "$OUT/pytest-gpu.xml" -x --maxfail=20 -o addopts="" -ra
+fi
+if [[ "$stage" == bench || "$stage" == all ]]; then
+  (cd /tmp && run bench "$PY" -m flash_rt bench --out "$OUT" "$@")
+fi
+exit $status
