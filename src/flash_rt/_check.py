@@ -1,0 +1,65 @@
+"""`python -m flash_rt check`: every entry against its reference on this GPU, a few shapes each.
+
+A quick self-check for users (seconds), not the test suite: `pytest -m gpu` is the thorough one.
+Exit code 0 when every entry matches, 1 otherwise, 0 with a message when there is no GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+SHAPES = ((1, 2048), (7, 83), (64, 769), (33, 4096), (3, 5125))
+# Ceilings for the relative L2 error: one rounding to the output dtype (fp16 2^-11, bf16 2^-8
+# relative) plus fp32 reduction-order noise.
+REL_L2 = {"torch.float16": 2e-3, "torch.bfloat16": 1e-2}
+
+
+def _compare(out, ref) -> str | None:
+    import torch
+
+    if out.dtype == torch.float8_e4m3fn:
+        a, b = out.view(torch.uint8).int(), ref.view(torch.uint8).int()
+        # Same sign and at most one E4M3 step apart (rsqrt flavours differ in the last bit).
+        bad = ((a - b).abs() > 1) | ((a ^ b) & 0x80).bool() & ((a & 0x7F) + (b & 0x7F) > 1)
+        n = int(bad.sum())
+        return f"{n} FP8 codes off by more than one step" if n else None
+    err = ((out.double() - ref.double()).norm() / ref.double().norm().clamp(min=1e-30)).item()
+    limit = REL_L2[str(out.dtype)]
+    return f"rel L2 {err:.2e} > {limit:.0e}" if not err <= limit else None
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m flash_rt check")
+    parser.add_argument("--entries", default="", help="comma-separated entry names (default: all)")
+    args = parser.parse_args(argv)
+    try:
+        import torch
+    except ImportError:
+        print("flash_rt check needs torch (pip install torch).")
+        return 1
+    if not torch.cuda.is_available():
+        print("flash_rt check: no CUDA GPU visible; nothing to check here. (`python -m flash_rt` tells more.)")
+        return 0
+    import flash_rt
+    from flash_rt.testing.cases import ALL_CASES
+
+    fvk = flash_rt.flash_rt_kernels
+    wanted = [e for e in args.entries.split(",") if e] or list(ALL_CASES)
+    failures = 0
+    print(f"flash_rt check on {torch.cuda.get_device_name()} ({flash_rt.build_info()['version']})")
+    for name in wanted:
+        case = ALL_CASES[name]
+        problems = []
+        for S, D in SHAPES:
+            t = case.make(S, D, device="cuda", seed=S * 7919 + D)
+            expected = case.reference({k: v.clone() for k, v in t.items()})
+            case.call(fvk, t, S, D)
+            torch.cuda.synchronize()
+            for arg, ref in zip(case.outputs, expected):
+                msg = _compare(t[arg.name], ref)
+                if msg:
+                    problems.append(f"[{S}x{D}] {arg.name}: {msg}")
+        failures += bool(problems)
+        print(f"  {'ok  ' if not problems else 'FAIL'} {name}" + "".join(f"\n         {p}" for p in problems))
+    print(f"{len(wanted) - failures} passed, {failures} failed")
+    return 1 if failures else 0
