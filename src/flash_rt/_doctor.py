@@ -46,7 +46,9 @@ def report() -> dict:
         except ImportError as e:
             modules[name] = f"not loaded: {e}"
     out["modules"] = modules
-    out["libcublasLt"] = _loaded_library("libcublasLt.so") or "not loaded"
+    # cuBLAS is a dependency of flash_rt_kernels (FvkContext); cuBLASLt joins once GEMM entries do.
+    for lib in ("libcublas", "libcublasLt"):
+        out[lib] = _loaded_library(lib + ".so") or "not loaded"
     if modules.get("flash_rt_kernels") == "loaded":
         import flash_rt
         out["probes"] = flash_rt.probes()
@@ -77,7 +79,7 @@ def main(argv: list[str]) -> int:
             print(f"  this GPU needs the {d0['variant']} variant: {d0['install']}")
     for m, state in r["modules"].items():
         print(f"module {m}: {state}")
-    print(f"libcublasLt: {r['libcublasLt']}")
+    print(f"libcublas: {r['libcublas']}\nlibcublasLt: {r['libcublasLt']}")
     if "probes" in r:
         print("probes: " + ", ".join(f"{k}={v}" for k, v in r["probes"].items() if not k.endswith("_error")))
     return 0
