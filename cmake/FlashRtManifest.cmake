@@ -2,7 +2,10 @@
 # The arch list comes from here and not from __CUDA_ARCH_LIST__, which drops the a/f suffixes.
 find_package(Git QUIET)
 set(FLASH_RT_GIT_SHA "unknown")
-if(GIT_FOUND)
+if(DEFINED ENV{FLASH_RT_GIT_SHA} AND NOT "$ENV{FLASH_RT_GIT_SHA}" STREQUAL "")
+  # A copy of the tree without .git (e.g. a remote build machine) can pass the sha in.
+  set(FLASH_RT_GIT_SHA "$ENV{FLASH_RT_GIT_SHA}")
+elseif(GIT_FOUND)
   execute_process(COMMAND "${GIT_EXECUTABLE}" rev-parse --short=12 HEAD
                   WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
                   OUTPUT_VARIABLE _sha OUTPUT_STRIP_TRAILING_WHITESPACE
