@@ -9,25 +9,6 @@ from __future__ import annotations
 import argparse
 
 SHAPES = ((1, 2048), (7, 83), (64, 769), (33, 4096), (3, 5125))
-# Ceilings for the relative L2 error: one rounding to the output dtype (fp16 2^-11, bf16 2^-8
-# relative) plus fp32 reduction-order noise.
-REL_L2 = {"torch.float16": 2e-3, "torch.bfloat16": 1e-2}
-
-
-def _compare(out, ref) -> str | None:
-    import torch
-
-    if out.dtype == torch.float8_e4m3fn:
-        def ordinal(t):  # E4M3 codes on one signed line: +-0 -> 0, neighbours differ by 1
-            c = t.view(torch.uint8).int()
-            return torch.where(c >= 0x80, -(c & 0x7F), c)
-
-        # At most one E4M3 step apart (rsqrt flavours differ in the last bit).
-        n = int(((ordinal(out) - ordinal(ref)).abs() > 1).sum())
-        return f"{n} FP8 codes off by more than one step" if n else None
-    err = ((out.double() - ref.double()).norm() / ref.double().norm().clamp(min=1e-30)).item()
-    limit = REL_L2[str(out.dtype)]
-    return f"rel L2 {err:.2e} > {limit:.0e}" if not err <= limit else None
 
 
 def main(argv: list[str]) -> int:
@@ -44,6 +25,7 @@ def main(argv: list[str]) -> int:
         return 0
     import flash_rt
     from flash_rt.testing.cases import ALL_CASES
+    from flash_rt.testing.numerics import assert_close
 
     fvk = flash_rt.flash_rt_kernels
     wanted = [e for e in args.entries.split(",") if e] or list(ALL_CASES)
@@ -58,9 +40,10 @@ def main(argv: list[str]) -> int:
             case.call(fvk, t, S, D)
             torch.cuda.synchronize()
             for arg, ref in zip(case.outputs, expected):
-                msg = _compare(t[arg.name], ref)
-                if msg:
-                    problems.append(f"[{S}x{D}] {arg.name}: {msg}")
+                try:  # the test suite's comparison rules (testing/numerics.py)
+                    assert_close(t[arg.name], ref, arg.name)
+                except AssertionError as e:
+                    problems.append(f"[{S}x{D}] {e}")
         failures += bool(problems)
         print(f"  {'ok  ' if not problems else 'FAIL'} {name}" + "".join(f"\n         {p}" for p in problems))
     print(f"{len(wanted) - failures} passed, {failures} failed")

@@ -269,8 +269,11 @@ class Guarded:
         self._copy_from = copy_from
         self.reset()
 
-    def reset(self) -> None:
-        """Poison the guards and the tensor again (or reload `copy_from`)."""
+    def reset(self, copy_from: torch.Tensor | None = None) -> None:
+        """Poison the guards and the tensor again (or reload `copy_from`: the given values,
+        which replace the ones the buffer was made with, or those)."""
+        if copy_from is not None:
+            self._copy_from = copy_from
         self.buf.fill_(self.poison)
         if self.fill != self.poison:
             self.buf[self.start : self.end].fill_(self.fill)
