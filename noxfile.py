@@ -7,6 +7,7 @@
     nox -s gpu_tests                    # on a GPU machine: pytest -m gpu (add --no-venv offline)
     nox -s bench -- <args>              # on a GPU machine: python -m flash_rt bench <args>
     nox -s "build(variant='sm100')"     # a release wheel: build -> auditwheel repair -> abi3audit
+                                        # (Python 3.12; add --force-python PATH if python3.12 is not on PATH)
 
 Environment knobs:
     FLASH_RT_VARIANT      sm80 | sm100 | sm110 (default sm80): the wheel variant gpu_tests/bench/dev build
