@@ -6,19 +6,19 @@ set(_flash_rt_archs_sm80  "80-real;86-real;89-real;90a-real")
 set(_flash_rt_archs_sm100 "100f-real;120f-real")
 set(_flash_rt_archs_sm110 "110f-real")
 
-if(NOT DEFINED FLASH_RT_VARIANT)
-  if(DEFINED ENV{FLASH_RT_VARIANT} AND NOT "$ENV{FLASH_RT_VARIANT}" STREQUAL "")
-    set(FLASH_RT_VARIANT "$ENV{FLASH_RT_VARIANT}")
-  else()
-    set(FLASH_RT_VARIANT "sm80")
-  endif()
+# The environment wins (it is also what labels the wheel's version); then -DFLASH_RT_VARIANT;
+# then sm80. Not cached from the environment, so reusing a build dir for another variant
+# reconfigures instead of failing.
+if(DEFINED ENV{FLASH_RT_VARIANT} AND NOT "$ENV{FLASH_RT_VARIANT}" STREQUAL "")
+  set(FLASH_RT_VARIANT "$ENV{FLASH_RT_VARIANT}")
+elseif(NOT DEFINED FLASH_RT_VARIANT)
+  set(FLASH_RT_VARIANT "sm80")
 endif()
-set(FLASH_RT_VARIANT "${FLASH_RT_VARIANT}" CACHE STRING "Wheel variant: sm80, sm100 or sm110")
 if(NOT DEFINED _flash_rt_archs_${FLASH_RT_VARIANT})
   message(FATAL_ERROR "FLASH_RT_VARIANT: expected sm80, sm100 or sm110, got '${FLASH_RT_VARIANT}'")
 endif()
 
-# The wheel's version label comes from the same variable (cmake/python/flash_rt_version.py);
+# The wheel's version label comes from the same variable (pyproject.toml overrides);
 # a -D that disagrees with the environment would ship sm100 code under an sm80 label.
 if(DEFINED SKBUILD_PROJECT_VERSION_FULL)
   set(FLASH_RT_VERSION "${SKBUILD_PROJECT_VERSION_FULL}")
@@ -34,8 +34,7 @@ else()
 endif()
 
 set(FLASH_RT_ARCH_OVERRIDE OFF)
-if(NOT DEFINED FLASH_RT_CUDA_ARCHS AND DEFINED ENV{FLASH_RT_CUDA_ARCHS}
-   AND NOT "$ENV{FLASH_RT_CUDA_ARCHS}" STREQUAL "")
+if(DEFINED ENV{FLASH_RT_CUDA_ARCHS} AND NOT "$ENV{FLASH_RT_CUDA_ARCHS}" STREQUAL "")
   set(FLASH_RT_CUDA_ARCHS "$ENV{FLASH_RT_CUDA_ARCHS}")
 endif()
 if(DEFINED FLASH_RT_CUDA_ARCHS AND NOT "${FLASH_RT_CUDA_ARCHS}" STREQUAL "")
