@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
             expected = case.reference({k: v.clone() for k, v in t.items()})
             case.call(fvk, t, S, D)
             torch.cuda.synchronize()
-            for arg, ref in zip(case.outputs, expected):
+            for arg, ref in zip(case.outputs, expected, strict=True):
                 try:  # the test suite's comparison rules (testing/numerics.py)
                     assert_close(t[arg.name], ref, arg.name)
                 except AssertionError as e:

@@ -13,6 +13,8 @@ __device__ __forceinline__ float warp_sum(float v) {
 // Row = threadIdx.y; the row's threads are threadIdx.x in [0, blockDim.x), a multiple of 32.
 // `scratch` holds one float per warp of the block (at most 32). Every thread of the block
 // must call it (it synchronises when a row spans several warps); every thread gets the sum.
+// A kernel that reduces twice passes two different scratch arrays: then one barrier per
+// reduction suffices (nobody overwrites a buffer another warp may still be reading).
 __device__ __forceinline__ float row_sum(float v, float* scratch) {
   v = warp_sum(v);
   const int warps_per_row = blockDim.x >> 5;
@@ -22,7 +24,6 @@ __device__ __forceinline__ float row_sum(float v, float* scratch) {
   __syncthreads();
   float total = 0.f;
   for (int w = 0; w < warps_per_row; ++w) total += scratch[base + w];
-  __syncthreads();  // scratch may be reused by the next reduction
   return total;
 }
 

@@ -151,7 +151,7 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
   namespace dv = flash_rt::device;
   constexpr bool kCached = ITERS > 0;
   constexpr bool kPrefetch = kCached && ITERS <= kSmallIters;
-  __shared__ float scratch[32];
+  __shared__ float scratch[2][32];  // one per reduction (LayerNorm reduces twice)
   const int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
   const bool valid = row < a.rows;  // invalid rows still join the block-wide reductions
   const T* x = a.x + row * a.dim;
@@ -192,7 +192,7 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
       for (int i = 0; i < VEC; ++i) acc += Spec::kStat == Stat::kRms ? v[i] * v[i] : v[i];
     }
   }
-  const float total = dv::row_sum(acc, scratch);
+  const float total = dv::row_sum(acc, scratch[0]);
 
   float mean = 0.f, rstd;
   if constexpr (Spec::kStat == Stat::kRms) {
@@ -220,7 +220,7 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
         for (int i = 0; i < VEC; ++i) acc2 += (v[i] - mean) * (v[i] - mean);
       }
     }
-    rstd = norm_rstd<Spec>(dv::row_sum(acc2, scratch) * inv_dim, a.eps);
+    rstd = norm_rstd<Spec>(dv::row_sum(acc2, scratch[1]) * inv_dim, a.eps);
   }
   if (!valid) return;
 
@@ -265,21 +265,22 @@ struct RowPlan {
   int cache;         // 0 streaming, kSmallIters or kMaxIters
 };
 
-// Picks the work split. Small batches spread each row over more warps so that more SMs
-// get work (latency at S <= 64 is what inference cares about); big rows get enough
-// threads to fit the register cache; rows beyond it stream.
+// Picks the work split. Rows of up to kSmallIters vectors per thread at <= 1024 threads
+// (16384 columns at VEC 8) take the prefetching kernel: every operand is in flight before the
+// reduction, which is what both latency (small S) and bandwidth (large S) want. Small batches
+// spread a row over more warps so that more SMs get work. Bigger rows take the deep cache,
+// rows beyond it stream.
 inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms) {
   RowPlan p{};
   p.vec = vec_ok ? 8 : 1;
   const int64_t nvec = (dim + p.vec - 1) / p.vec;
   p.tpr = 32;
-  while (p.tpr < 1024 && p.tpr * int64_t{kMaxIters} < nvec) p.tpr *= 2;
+  while (p.tpr < 1024 && p.tpr * int64_t{kSmallIters} < nvec) p.tpr *= 2;
+  if (p.tpr * int64_t{kSmallIters} < nvec)  // too big for the small cache even at 1024 threads
+    while (p.tpr > 32 && (p.tpr / 2) * int64_t{kMaxIters} >= nvec) p.tpr /= 2;
   const bool fits = p.tpr * int64_t{kMaxIters} >= nvec;
   const int64_t target_warps = int64_t{num_sms} * 8;
   while (fits && p.tpr < 256 && p.tpr * 2 <= nvec && rows * (p.tpr / 32) < target_warps) p.tpr *= 2;
-  // A small batch may use up to 1024 threads per row to stay in the prefetching kernel.
-  if (fits && rows * (p.tpr / 32) < target_warps)
-    while (p.tpr < 1024 && p.tpr * int64_t{kSmallIters} < nvec) p.tpr *= 2;
   p.iters = static_cast<int>((nvec + p.tpr - 1) / p.tpr);
   p.cache = !fits ? 0 : p.iters <= kSmallIters ? kSmallIters : kMaxIters;
   p.rows_per_cta = p.tpr >= 128 ? 1 : 128 / p.tpr;
