@@ -2,18 +2,15 @@
 
 #include <cmath>
 #include <cuda_runtime.h>
-#include <sstream>
 #include <string>
 
 namespace flash_rt {
 namespace {
 
 std::string shape_str(const TensorArg& t) {
-  std::ostringstream s;
-  s << "[";
-  for (int i = 0; i < t.ndim; ++i) s << (i ? ", " : "") << t.shape[i];
-  s << "]";
-  return s.str();
+  std::string s = "[";
+  for (int i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
+  return s + "]";
 }
 
 std::string dtypes_str(std::initializer_list<DType> dtypes) {
@@ -90,7 +87,7 @@ void ArgCheck::common(const char* name, const TensorArg& t, std::initializer_lis
       const int align = dtype_size(*dtypes.begin());
       if (t.addr() % align != 0)
         throw_error(ErrorKind::kValue, entry_, ": '", name, "' expected an address aligned to ", align,
-                    " bytes (", dtypes_str(dtypes), "), got 0x", std::hex, t.addr());
+                    " bytes (", dtypes_str(dtypes), "), got ", Hex{t.addr()});
       return;
     }
     case TensorArg::Kind::kTensor: break;
@@ -110,7 +107,7 @@ void ArgCheck::common(const char* name, const TensorArg& t, std::initializer_lis
   const int align = dtype_size(t.dtype);
   if (t.addr() % align != 0)
     throw_error(ErrorKind::kValue, entry_, ": '", name, "' expected data aligned to ", align,
-                " bytes, got 0x", std::hex, t.addr());
+                " bytes, got ", Hex{t.addr()});
   if (t.device_type != 2 && t.device_type != 13)
     throw_error(ErrorKind::kValue, entry_, ": '", name, "' expected a CUDA tensor, got a tensor on ",
                 device_name(t.device_type));
