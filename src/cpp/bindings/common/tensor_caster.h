@@ -72,3 +72,10 @@ struct type_caster<flash_rt::TensorArg> {
 };
 
 }  // namespace nanobind::detail
+
+namespace flash_rt::bindings {
+// A tensor parameter: lets None through to the caster, so that a missing tensor is reported
+// as "<entry>: '<arg>' ... got None (this argument is required)" rather than as nanobind's
+// generic overload error.
+inline auto tensor(const char* name) { return nanobind::arg(name).none(); }
+}  // namespace flash_rt::bindings

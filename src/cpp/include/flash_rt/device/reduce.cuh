@@ -10,20 +10,30 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
-// Row = threadIdx.y; the row's threads are threadIdx.x in [0, blockDim.x), a multiple of 32.
-// `scratch` holds one float per warp of the block (at most 32). Every thread of the block
-// must call it (it synchronises when a row spans several warps); every thread gets the sum.
-// A kernel that reduces twice passes two different scratch arrays: then one barrier per
-// reduction suffices (nobody overwrites a buffer another warp may still be reading).
+// Row = threadIdx.y; the row's threads are threadIdx.x in [0, blockDim.x), a power of two
+// >= 32; a CTA holds several rows only when a row has at most 2 warps. `scratch` holds 32
+// floats per row of the block (64 at most). Every thread of the block must call it (it
+// synchronises when a row spans several warps); every thread gets the sum. A kernel that
+// reduces twice passes two different scratch arrays: then one barrier per reduction
+// suffices (nobody overwrites a buffer another warp may still be reading).
 __device__ __forceinline__ float row_sum(float v, float* scratch) {
   v = warp_sum(v);
   const int warps_per_row = blockDim.x >> 5;
   if (warps_per_row == 1) return v;
-  const int base = threadIdx.y * warps_per_row;
-  if ((threadIdx.x & 31) == 0) scratch[base + (threadIdx.x >> 5)] = v;
+  float* partial = scratch + 32 * threadIdx.y;
+  if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
   __syncthreads();
+  // The partials are read with independent 16-byte loads and summed in registers: a
+  // run-time loop of dependent shared-memory loads costs ~0.1 us at S = 1.
+  if (warps_per_row == 2) return partial[0] + partial[1];
   float total = 0.f;
-  for (int w = 0; w < warps_per_row; ++w) total += scratch[base + w];
+#pragma unroll
+  for (int w = 0; w < 32; w += 4) {
+    if (w < warps_per_row) {
+      const float4 q = *reinterpret_cast<const float4*>(partial + w);
+      total += (q.x + q.y) + (q.z + q.w);
+    }
+  }
   return total;
 }
 

@@ -151,7 +151,8 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
   namespace dv = flash_rt::device;
   constexpr bool kCached = ITERS > 0;
   constexpr bool kPrefetch = kCached && ITERS <= kSmallIters;
-  __shared__ float scratch[2][32];  // one per reduction (LayerNorm reduces twice)
+  // One buffer per reduction (LayerNorm reduces twice), 32 floats per row of the CTA.
+  __shared__ __align__(16) float scratch[2][64];
   const int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
   const bool valid = row < a.rows;  // invalid rows still join the block-wide reductions
   const T* x = a.x + row * a.dim;
@@ -280,7 +281,7 @@ inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms) {
     while (p.tpr > 32 && (p.tpr / 2) * int64_t{kMaxIters} >= nvec) p.tpr /= 2;
   const bool fits = p.tpr * int64_t{kMaxIters} >= nvec;
   const int64_t target_warps = int64_t{num_sms} * 8;
-  while (fits && p.tpr < 256 && p.tpr * 2 <= nvec && rows * (p.tpr / 32) < target_warps) p.tpr *= 2;
+  while (fits && p.tpr < 128 && p.tpr * 2 <= nvec && rows * (p.tpr / 32) < target_warps) p.tpr *= 2;
   p.iters = static_cast<int>((nvec + p.tpr - 1) / p.tpr);
   p.cache = !fits ? 0 : p.iters <= kSmallIters ? kSmallIters : kMaxIters;
   p.rows_per_cta = p.tpr >= 128 ? 1 : 128 / p.tpr;
