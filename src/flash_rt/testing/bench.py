@@ -34,8 +34,10 @@ from .cases import ALL_CASES, Case
 
 # Shapes (S, D) per group: the BENCH.md inference table (warm L2) + large shapes (cold L2).
 INFERENCE_S = (1, 16, 64, 256, 1024, 4096)
-SHAPES = {"norm": [(s, 2048) for s in INFERENCE_S] + [(16384, 2048), (16384, 4096)]}
-QUICK_SHAPES = {"norm": [(1, 2048), (256, 2048), (4096, 2048), (16384, 4096)]}
+_ROW_TABLE = [(s, 2048) for s in INFERENCE_S] + [(16384, 2048), (16384, 4096)]
+SHAPES = {g: _ROW_TABLE for g in ("norm", "fused_norm", "activation", "fused", "quantize", "rope", "utility",
+                                  "patch")}
+QUICK_SHAPES = {g: [(1, 2048), (256, 2048), (4096, 2048), (16384, 4096)] for g in SHAPES}
 # --quick: one entry per family; these also run first in a full run (the budget cuts the rest).
 QUICK_ENTRIES = {"norm": ("rms_norm_fp16", "rms_norm_fp8_fp16", "layer_norm_fp16", "ada_rms_norm_style_fp8")}
 LARGE_S = 4096          # S above this: a bandwidth row (cold L2, >= 0.90 of copy); else an inference row
@@ -384,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     group = [c for c in ALL_CASES.values() if c.group == args.group]
     names = args.entries or [c.name for c in group]
     if args.quick and not args.entries:
-        names = list(QUICK_ENTRIES[args.group])
+        names = list(QUICK_ENTRIES.get(args.group, [c.name for c in group][:4]))
     unknown = [n for n in names if n not in ALL_CASES]
     if unknown:
         print(f"unknown entries: {', '.join(unknown)}; known: {', '.join(ALL_CASES)}", file=sys.stderr)
@@ -414,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for name in names:
-        for S, D in shapes:
+        case_shapes = shapes if (args.shapes or args.quick) else (ALL_CASES[name].bench_shapes or shapes)
+        for S, D in case_shapes:
             over = time.perf_counter() - start > args.budget
             row = bench_row(ALL_CASES[name], S, D, fvk, args, env["l2_bytes"],
                             frozenset({"compile"}) if over else frozenset())

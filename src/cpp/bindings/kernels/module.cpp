@@ -8,6 +8,13 @@ namespace nb = nanobind;
 namespace flash_rt::bindings {
 void bind_context(nb::module_& m);
 void bind_norm(nb::module_& m);
+void bind_fused_norm(nb::module_& m);
+void bind_activation(nb::module_& m);
+void bind_fused(nb::module_& m);
+void bind_quantize(nb::module_& m);
+void bind_rope(nb::module_& m);
+void bind_utility(nb::module_& m);
+void bind_patch(nb::module_& m);
 }  // namespace flash_rt::bindings
 
 namespace {
@@ -22,8 +29,9 @@ PyObject* python_type(flash_rt::ErrorKind kind) {
 }
 
 constexpr void (*kGroups[])(nb::module_&) = {
-    flash_rt::bindings::bind_context,
-    flash_rt::bindings::bind_norm,
+    flash_rt::bindings::bind_context,    flash_rt::bindings::bind_norm,    flash_rt::bindings::bind_fused_norm,
+    flash_rt::bindings::bind_activation, flash_rt::bindings::bind_fused,   flash_rt::bindings::bind_quantize,
+    flash_rt::bindings::bind_rope,       flash_rt::bindings::bind_utility, flash_rt::bindings::bind_patch,
 };
 
 }  // namespace

@@ -11,7 +11,12 @@ import torch
 #   rows   : [S, width * D] tensor of `dtype`        vec  : [D] tensor of `dtype`
 #   scale  : device float32 [1] (FP8 amax/448)      S, D : the entry's row / column counts
 #   eps    : the entry's eps (its own default unless a test overrides it)
-TENSOR_KINDS = ("rows", "vec", "scale")
+#   tensor : any shape, `shape_fn(S, D)`; values from `init(shape, generator)` if given
+#   int    : a derived size `value_fn(S, D)` (n = S * D, half_dim, q_dim, offsets, ...)
+#   float  : a scalar `value_fn(S, D)` (beta, dt, attn_scale, ...)
+# What S and D mean for an entry is the case's choice (document it in the case module):
+# benchmarks and tests only pass (S, D) pairs through.
+TENSOR_KINDS = ("rows", "vec", "scale", "tensor")
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,9 @@ class Arg:
     width: int = 1          # rows: multiple of D per row (style tensors: 3)
     output: bool = False    # written by the entry
     inplace: bool = False   # read and written (an input that is also an output)
+    shape_fn: Callable[[int, int], tuple[int, ...]] | None = None   # kind "tensor"
+    value_fn: Callable[[int, int], int | float] | None = None       # kinds "int", "float"
+    init: Callable[[tuple[int, ...], torch.Generator], torch.Tensor] | None = None  # custom inputs
 
     @property
     def is_tensor(self) -> bool:
@@ -34,6 +42,8 @@ class Arg:
             return (D,)
         if self.kind == "scale":
             return (1,)
+        if self.kind == "tensor":
+            return tuple(self.shape_fn(S, D))
         raise ValueError(f"{self.name} is not a tensor argument")
 
 
@@ -48,6 +58,9 @@ class Case:
     eps: float | None = None            # default eps, None if the entry has no eps argument
     group: str = ""
     inputs_for_ref: tuple[str, ...] = field(default=())
+    # Benchmark shapes (S, D) for this entry when its group's default table does not fit
+    # (e.g. an FFN-width activation); `None`: the group's table in testing/bench.py.
+    bench_shapes: tuple[tuple[int, int], ...] | None = None
 
     @property
     def tensor_args(self) -> tuple[Arg, ...]:
@@ -115,6 +128,8 @@ class Case:
                 args.append(D)
             elif a.kind == "eps":
                 args.append(self.eps if eps is None else eps)
+            elif a.kind in ("int", "float"):
+                args.append(a.value_fn(S, D))
         getattr(fvk, self.name)(*args, stream=stream)
 
     def bytes_moved(self, S: int, D: int) -> int:
@@ -131,6 +146,8 @@ class Case:
 
 def _random(a: Arg, S: int, D: int, gen: torch.Generator) -> torch.Tensor:
     shape = a.shape(S, D)
+    if a.init is not None:
+        return a.init(shape, gen).to(a.dtype)
     if a.kind == "vec":
         # weights near 1, biases/shifts near 0: one recipe covers both reasonably
         base = 1.0 if a.name in ("weight", "gamma") else 0.0
@@ -142,6 +159,6 @@ def _random(a: Arg, S: int, D: int, gen: torch.Generator) -> torch.Tensor:
         # outliers: ~1% of elements 8x larger, as activations have
         mask = torch.rand(shape, generator=gen) < 0.01
         x = torch.where(mask, x * 8.0, x)
-        if S >= 3:
+        if S >= 3 and x.dim() >= 2:
             x[1] = 0.0  # an all-zero row
     return x.to(a.dtype)

@@ -23,17 +23,8 @@ __device__ __forceinline__ float row_sum(float v, float* scratch) {
   float* partial = scratch + 32 * threadIdx.y;
   if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
   __syncthreads();
-  // The partials are read with independent 16-byte loads and summed in registers: a
-  // run-time loop of dependent shared-memory loads costs ~0.1 us at S = 1.
-  if (warps_per_row == 2) return partial[0] + partial[1];
   float total = 0.f;
-#pragma unroll
-  for (int w = 0; w < 32; w += 4) {
-    if (w < warps_per_row) {
-      const float4 q = *reinterpret_cast<const float4*>(partial + w);
-      total += (q.x + q.y) + (q.z + q.w);
-    }
-  }
+  for (int w = 0; w < warps_per_row; ++w) total += partial[w];
   return total;
 }
 

@@ -1,0 +1,15 @@
+// RoPE / QKV split / KV-cache writes (SPEC 2.6.2) and gpu_fill_neginf_* (SPEC 2.6). Tensor arguments: int device address or DLPack tensor.
+#include <nanobind/nanobind.h>
+
+#include "common/tensor_caster.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace flash_rt::bindings {
+
+void bind_rope(nb::module_& m) {
+  (void)m;  // TODO(#3): entries of this group
+}
+
+}  // namespace flash_rt::bindings

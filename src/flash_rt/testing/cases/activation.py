@@ -1,0 +1,7 @@
+"""Activation group (SPEC 2.2). as cases."""
+
+from __future__ import annotations
+
+from .base import Case
+
+CASES: dict[str, Case] = {}
