@@ -9,21 +9,13 @@ differing), gate_out bit-exact (it is a copy).
 
 from __future__ import annotations
 
-import zlib
-
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from flash_rt.testing.cases import NORM_CASES  # noqa: E402
-from flash_rt.testing.numerics import (  # noqa: E402
-    Guarded,
-    assert_close,
-    assert_same_bits,
-    fp8_codes,
-    guarded_copy,
-    rel_l2,
-)
+from flash_rt.testing.checks import check_outputs, prepare, run_checked, seed_of, snapshot  # noqa: E402
+from flash_rt.testing.numerics import assert_same_bits, fp8_codes, rel_l2  # noqa: E402
 from flash_rt.testing.shapes import NORM_ONE_SHAPE, NORM_TEST_SHAPES  # noqa: E402
 
 pytestmark = pytest.mark.gpu
@@ -35,57 +27,6 @@ EPS_PARAMS = [pytest.param(c, id=c.name) for c in CASES if c.eps is not None]
 NOWEIGHT_PARAMS = [pytest.param(c, id=c.name) for c in CASES if "noweight" in c.name]
 SHAPE_PARAMS = [pytest.param(s.rows, s.cols, id=s.id) for s in NORM_TEST_SHAPES]
 ONE_S, ONE_D = NORM_ONE_SHAPE.rows, NORM_ONE_SHAPE.cols
-
-
-def seed_of(*parts) -> int:
-    return zlib.crc32("|".join(map(str, parts)).encode())
-
-
-def prepare(case, S, D, *, seed, misalign=None):
-    """Inputs from the case table; outputs replaced by poisoned Guarded buffers; in-place
-    arguments copied into Guarded buffers. misalign="out" offsets every output (and in-place
-    argument) by one element, misalign="x" the input x, to force the scalar path."""
-    t = case.make(S, D, device="cuda", seed=seed)
-    guards: dict[str, Guarded] = {}
-    for a in case.tensor_args:
-        off = int((misalign == "out" and (a.output or a.inplace)) or (misalign == "x" and a.name == "x"))
-        if a.output:
-            guards[a.name] = Guarded(a.shape(S, D), a.dtype, offset=off)
-        elif a.inplace or off:
-            guards[a.name] = guarded_copy(t[a.name], offset=off)
-        else:
-            continue
-        t[a.name] = guards[a.name].tensor
-    return t, guards
-
-
-def snapshot(t):
-    return {n: v.clone() for n, v in t.items()}
-
-
-def check_outputs(case, t, guards, before, ref, *, written=True, what=""):
-    tag = f"{case.name}{what}"
-    for name, g in guards.items():
-        g.check(f"{tag}.{name}", written=written and not case.arg(name).inplace)
-    for a in case.tensor_args:
-        if not (a.output or a.inplace):
-            assert_same_bits(t[a.name], before[a.name], f"{tag}: input '{a.name}' was modified")
-    for a, r in zip(case.outputs, ref, strict=True):
-        if a.name == "gate_out":
-            assert_same_bits(t[a.name], r, f"{tag}.gate_out (a copy of the gate chunk)")
-        else:
-            assert_close(t[a.name], r, f"{tag}.{a.name}")
-
-
-def run_checked(fvk, case, S, D, *, seed, misalign=None, eps=None, convert=None):
-    t, guards = prepare(case, S, D, seed=seed, misalign=misalign)
-    before = snapshot(t)
-    ref = case.reference(before, eps=eps)
-    kw = {"convert": convert} if convert else {}
-    case.call(fvk, t, S, D, eps=eps, **kw)
-    torch.cuda.synchronize()
-    check_outputs(case, t, guards, before, ref)
-    return t
 
 
 # ---- correctness over the shape matrix -----------------------------------------------------

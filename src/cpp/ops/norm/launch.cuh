@@ -21,7 +21,7 @@ void run_norm(const ArgCheck& ck, const NormArgs<typename Spec::T>& a, bool vec_
   int sms = 0;
   check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
              "cudaDeviceGetAttribute");
-  launch_norm_rows<Spec>(a, plan_rows(a.rows, a.dim, vec_ok, sms), as_stream(stream));
+  launch_norm_rows<Spec>(a, plan_rows(a.rows, a.dim, vec_ok, sms, kMaxThreads<Spec>), as_stream(stream));
   check_launch(ck.entry());
 }
 

@@ -1,4 +1,7 @@
-// One kernel template for every row normalisation of the norm group (SPEC 2.1):
+// One kernel template for every row normalisation (SPEC 2.1 and the residual-fused norms of 2.3):
+//   input       : x, or a residual stream updated in place first: r = residual + x (or
+//                 + x * gate), residual <- RN(r); statistics from the unrounded r, the
+//                 normalised value from RN(r) or from r, as each entry's contract says
 //   statistics  : RMS (x^2 mean) or LayerNorm (two-pass mean / biased variance)
 //   affine      : none, * w[c], or * w[c] + b[c]
 //   modulation  : none, (1 + scale[c]) and + shift[c] from [D] vectors, or from a per-row
@@ -21,6 +24,11 @@
 
 namespace flash_rt::norm {
 
+enum class Input {
+  kPlain,    // x
+  kAdd,      // r = residual + x;        residual <- RN(r)
+  kGateAdd,  // r = residual + x * gate; residual <- RN(r)
+};
 enum class Stat { kRms, kLayer };
 enum class Affine { kNone, kWeight, kWeightBias };
 enum class Modulate { kNone, kColumns, kRowStyle };
@@ -29,11 +37,17 @@ enum class Out {
   kFp8,              // E4M3(y): no scale, no clamp, NaN stays NaN
   kFp8Scaled,        // E4M3(CLAMP448(y * (1 / *d_scale))), no floor
   kFp8Folded,        // f = rstd / max(*d_scale, 1e-12); E4M3(CLAMP448(x * f))
+  kFp8ScaledFloor,   // E4M3(CLAMP448(y * (1 / max(*d_scale, 1e-12))))
 };
 
-template <typename T_, Stat S, Affine A, Modulate M, Out O, bool PreciseRsqrt = false>
+// RoundedValue (residual inputs): normalise RN(r), the stored residual (weighted and AdaRMS
+// entries), or the unrounded r (the no-weight FP8 entries).
+template <typename T_, Stat S, Affine A, Modulate M, Out O, bool PreciseRsqrt = false,
+          Input I = Input::kPlain, bool RoundedValue = true>
 struct NormSpec {
   using T = T_;
+  static constexpr Input kInput = I;
+  static constexpr bool kRoundedValue = RoundedValue;
   static constexpr Stat kStat = S;
   static constexpr Affine kAffine = A;
   static constexpr Modulate kModulate = M;
@@ -43,7 +57,9 @@ struct NormSpec {
 
 template <typename T>
 struct NormArgs {
-  const T* x = nullptr;          // [rows, dim]
+  const T* x = nullptr;          // [rows, dim]; with a residual input: the residual (updated)
+  const T* addend = nullptr;     // [rows, dim]    (Input::kAdd / kGateAdd: the x added)
+  const T* addend_gate = nullptr;  // [rows, dim]  (Input::kGateAdd)
   void* out = nullptr;           // [rows, dim] T or FP8 bytes (may alias x where the entry says so)
   const T* weight = nullptr;     // [dim]
   const T* bias = nullptr;       // [dim]
@@ -122,7 +138,7 @@ __device__ __forceinline__ void norm_store(const NormArgs<typename Spec::T>& a, 
   if constexpr (Spec::kOut == Out::kSame) {
     dv::store_float<VEC>(static_cast<T*>(a.out) + off, y);
   } else {
-    if constexpr (Spec::kOut == Out::kFp8Scaled) {
+    if constexpr (Spec::kOut == Out::kFp8Scaled || Spec::kOut == Out::kFp8ScaledFloor) {
 #pragma unroll
       for (int i = 0; i < VEC; ++i) y[i] = dv::clamp448(y[i] * out_mul);
     } else if constexpr (Spec::kOut == Out::kFp8Folded) {
@@ -140,13 +156,71 @@ __device__ __forceinline__ float norm_rstd(float mean_square, float eps) {
 }
 
 template <class Spec>
-inline constexpr bool kUsesScale = Spec::kOut == Out::kFp8Scaled || Spec::kOut == Out::kFp8Folded;
+inline constexpr bool kUsesScale = Spec::kOut == Out::kFp8Scaled || Spec::kOut == Out::kFp8Folded ||
+                                   Spec::kOut == Out::kFp8ScaledFloor;
+
+// One VEC-wide slice of the row input, kept packed: x, or residual + addend (+ gate).
+template <typename T, int VEC>
+struct RowIn {
+  device::Packed<T, VEC> x, add, gate;
+};
+
+template <class Spec, int VEC>
+__device__ __forceinline__ RowIn<typename Spec::T, VEC> load_row_in(const NormArgs<typename Spec::T>& a,
+                                                                   int64_t off) {
+  namespace dv = flash_rt::device;
+  RowIn<typename Spec::T, VEC> in;
+  in.x = dv::load_packed<VEC>(a.x + off);
+  if constexpr (Spec::kInput != Input::kPlain) in.add = dv::load_packed<VEC>(a.addend + off);
+  if constexpr (Spec::kInput == Input::kGateAdd) in.gate = dv::load_packed<VEC>(a.addend_gate + off);
+  return in;
+}
+
+// stat: what the statistics see (the unrounded r); val: what gets normalised.
+template <class Spec, int VEC>
+__device__ __forceinline__ void row_values(const RowIn<typename Spec::T, VEC>& in, float (&stat)[VEC],
+                                           float (&val)[VEC]) {
+  using T = typename Spec::T;
+  namespace dv = flash_rt::device;
+  dv::unpack_float(in.x, stat);
+  if constexpr (Spec::kInput != Input::kPlain) {
+    float add[VEC];
+    dv::unpack_float(in.add, add);
+    if constexpr (Spec::kInput == Input::kGateAdd) {
+      float g[VEC];
+      dv::unpack_float(in.gate, g);
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) stat[i] += add[i] * g[i];
+    } else {
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) stat[i] += add[i];
+    }
+  }
+#pragma unroll
+  for (int i = 0; i < VEC; ++i)
+    val[i] = (Spec::kInput != Input::kPlain && Spec::kRoundedValue)
+                 ? dv::to_float(dv::from_float<T>(stat[i]))  // RN(r), the value stored back
+                 : stat[i];
+}
+
+// The residual write-back of residual inputs: residual <- RN(r).
+template <class Spec, int VEC>
+__device__ __forceinline__ void store_residual(const NormArgs<typename Spec::T>& a, int64_t off,
+                                               const float (&r)[VEC]) {
+  if constexpr (Spec::kInput != Input::kPlain)
+    device::store_float<VEC>(const_cast<typename Spec::T*>(a.x) + off, r);
+}
 
 // grid.x = ceil(rows / blockDim.y); block = (threads per row, rows per CTA).
 // ITERS > 0: the row is cached in registers, ITERS vectors per thread at most (`iters` at run
 // time); ITERS == 0: streaming, for rows larger than the cache.
+// Residual inputs keep two or three packed vectors per slice in registers: at most 512
+// threads per CTA, so each thread may use 128 registers without spilling.
+template <class Spec>
+inline constexpr int kMaxThreads = Spec::kInput == Input::kPlain ? 1024 : 512;
+
 template <class Spec, int VEC, int ITERS>
-__global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
+__global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
   using T = typename Spec::T;
   namespace dv = flash_rt::device;
   constexpr bool kCached = ITERS > 0;
@@ -155,7 +229,6 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
   __shared__ __align__(16) float scratch[2][64];
   const int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
   const bool valid = row < a.rows;  // invalid rows still join the block-wide reductions
-  const T* x = a.x + row * a.dim;
   const int step = blockDim.x * VEC;
   const int first = threadIdx.x * VEC;
   const float inv_dim = 1.f / static_cast<float>(a.dim);
@@ -163,15 +236,16 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
   float d_scale = 1.f;
   if constexpr (kUsesScale<Spec>) d_scale = valid ? *a.d_scale : 1.f;
 
-  dv::Packed<T, VEC> xc[kCached ? ITERS : 1];
+  RowIn<T, VEC> xc[kCached ? ITERS : 1];
   Operands<T, VEC> oc[kPrefetch ? ITERS : 1];
   float acc = 0.f;
+  const int64_t row_off = row * a.dim;
   if constexpr (kCached) {
 #pragma unroll
     for (int it = 0; it < ITERS; ++it) {
       const int c = first + it * step;
       if (valid && it < iters && c < a.dim) {
-        xc[it] = dv::load_packed<VEC>(x + c);
+        xc[it] = load_row_in<Spec, VEC>(a, row_off + c);
         if constexpr (kPrefetch) load_operands<Spec, VEC>(a, row, c, oc[it]);
       }
     }
@@ -179,18 +253,18 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
     for (int it = 0; it < ITERS; ++it) {
       const int c = first + it * step;
       if (valid && it < iters && c < a.dim) {
-        float v[VEC];
-        dv::unpack_float(xc[it], v);
+        float st[VEC], v[VEC];
+        row_values<Spec, VEC>(xc[it], st, v);
 #pragma unroll
-        for (int i = 0; i < VEC; ++i) acc += Spec::kStat == Stat::kRms ? v[i] * v[i] : v[i];
+        for (int i = 0; i < VEC; ++i) acc += Spec::kStat == Stat::kRms ? st[i] * st[i] : st[i];
       }
     }
   } else {
     for (int c = first; valid && c < a.dim; c += step) {
-      float v[VEC];
-      dv::load_float<VEC>(x + c, v);
+      float st[VEC], v[VEC];
+      row_values<Spec, VEC>(load_row_in<Spec, VEC>(a, row_off + c), st, v);
 #pragma unroll
-      for (int i = 0; i < VEC; ++i) acc += Spec::kStat == Stat::kRms ? v[i] * v[i] : v[i];
+      for (int i = 0; i < VEC; ++i) acc += Spec::kStat == Stat::kRms ? st[i] * st[i] : st[i];
     }
   }
   const float total = dv::row_sum(acc, scratch[0]);
@@ -207,18 +281,18 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
       for (int it = 0; it < ITERS; ++it) {
         const int c = first + it * step;
         if (valid && it < iters && c < a.dim) {
-          float v[VEC];
-          dv::unpack_float(xc[it], v);
+          float st[VEC], v[VEC];
+          row_values<Spec, VEC>(xc[it], st, v);
 #pragma unroll
-          for (int i = 0; i < VEC; ++i) acc2 += (v[i] - mean) * (v[i] - mean);
+          for (int i = 0; i < VEC; ++i) acc2 += (st[i] - mean) * (st[i] - mean);
         }
       }
     } else {
       for (int c = first; valid && c < a.dim; c += step) {
-        float v[VEC];
-        dv::load_float<VEC>(x + c, v);
+        float st[VEC], v[VEC];
+        row_values<Spec, VEC>(load_row_in<Spec, VEC>(a, row_off + c), st, v);
 #pragma unroll
-        for (int i = 0; i < VEC; ++i) acc2 += (v[i] - mean) * (v[i] - mean);
+        for (int i = 0; i < VEC; ++i) acc2 += (st[i] - mean) * (st[i] - mean);
       }
     }
     rstd = norm_rstd<Spec>(dv::row_sum(acc2, scratch[1]) * inv_dim, a.eps);
@@ -227,15 +301,19 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
 
   float out_mul = 1.f;
   if constexpr (Spec::kOut == Out::kFp8Scaled) out_mul = 1.f / d_scale;
+  if constexpr (Spec::kOut == Out::kFp8ScaledFloor) out_mul = 1.f / fmaxf(d_scale, 1e-12f);
   if constexpr (Spec::kOut == Out::kFp8Folded) rstd = rstd / fmaxf(d_scale, 1e-12f);
 
+  // Each thread reads its own slice of the residual before writing it back (in the cached
+  // kernels long before; streaming: read, then write), so the in-place update is safe.
   if constexpr (kCached) {
 #pragma unroll
     for (int it = 0; it < ITERS; ++it) {
       const int c = first + it * step;
       if (it < iters && c < a.dim) {
-        float v[VEC];
-        dv::unpack_float(xc[it], v);
+        float st[VEC], v[VEC];
+        row_values<Spec, VEC>(xc[it], st, v);
+        store_residual<Spec, VEC>(a, row_off + c, st);
         if constexpr (kPrefetch) {
           norm_store<Spec, VEC>(a, row, c, v, oc[it], mean, rstd, out_mul);
         } else {
@@ -247,10 +325,11 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(NormArgs<typename Spec:
     }
   } else {
     for (int c = first; c < a.dim; c += step) {
-      float v[VEC];
-      dv::load_float<VEC>(x + c, v);
+      float st[VEC], v[VEC];
+      row_values<Spec, VEC>(load_row_in<Spec, VEC>(a, row_off + c), st, v);
       Operands<T, VEC> o;
       load_operands<Spec, VEC>(a, row, c, o);
+      store_residual<Spec, VEC>(a, row_off + c, st);
       norm_store<Spec, VEC>(a, row, c, v, o, mean, rstd, out_mul);
     }
   }
@@ -271,13 +350,13 @@ struct RowPlan {
 // reduction, which is what both latency (small S) and bandwidth (large S) want. Small batches
 // spread a row over more warps so that more SMs get work. Bigger rows take the deep cache,
 // rows beyond it stream.
-inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms) {
+inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms, int max_tpr = 1024) {
   RowPlan p{};
   p.vec = vec_ok ? 8 : 1;
   const int64_t nvec = (dim + p.vec - 1) / p.vec;
   p.tpr = 32;
-  while (p.tpr < 1024 && p.tpr * int64_t{kSmallIters} < nvec) p.tpr *= 2;
-  if (p.tpr * int64_t{kSmallIters} < nvec)  // too big for the small cache even at 1024 threads
+  while (p.tpr < max_tpr && p.tpr * int64_t{kSmallIters} < nvec) p.tpr *= 2;
+  if (p.tpr * int64_t{kSmallIters} < nvec)  // too big for the small cache even at max_tpr threads
     while (p.tpr > 32 && (p.tpr / 2) * int64_t{kMaxIters} >= nvec) p.tpr /= 2;
   const bool fits = p.tpr * int64_t{kMaxIters} >= nvec;
   const int64_t target_warps = int64_t{num_sms} * 8;
