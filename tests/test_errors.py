@@ -1,4 +1,4 @@
-"""Argument validation of every norm entry, without a GPU (STYLE 5, step 5).
+"""Argument validation of every catalog entry in the case table, without a GPU (STYLE 5, step 5).
 
 Messages follow "<entry>: '<arg>' expected <what>, got <actual>"; TypeError for a wrong dtype
 or an object that is not a tensor, ValueError for shape/device/stride/alignment/null/size/eps.
@@ -19,9 +19,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from flash_rt.testing.cases import NORM_CASES  # noqa: E402
+from flash_rt.testing.cases import ALL_CASES  # noqa: E402
 
-CASES = list(NORM_CASES.values())
+CASES = list(ALL_CASES.values())
 S, D = 4, 16
 OMIT = object()
 
@@ -77,6 +77,8 @@ def call(fvk, case, addrs, **override):
             args.append(D)
         elif a.kind == "eps":
             args.append(case.eps)
+        elif a.kind in ("int", "float"):
+            args.append(a.value_fn(S, D))
     getattr(fvk, case.name)(*args)
 
 
@@ -274,6 +276,11 @@ def test_probe_functions(fvk, has_gpu):
         assert fvk.get_sm_version() == 10 * major + minor
 
 
-def test_every_norm_entry_is_in_the_case_table(fvk):
-    norm_like = {n for n in dir(fvk) if "norm" in n or n == "adarms_fp16"}
-    assert norm_like == set(NORM_CASES)
+NOT_CASES = {"FvkContext", "get_sm_version", "has_nvfp4", "has_cutlass_sm100", "has_cutlass_fmha"}
+
+
+def test_every_entry_is_in_the_case_table(fvk):
+    """Every function the module exposes is described in the case table (so it is tested and
+    benchmarked), except the context and the probes."""
+    entries = {n for n in dir(fvk) if not n.startswith("_")} - NOT_CASES
+    assert entries == set(ALL_CASES)
