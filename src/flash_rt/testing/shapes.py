@@ -7,8 +7,8 @@ launcher (src/cpp/include/flash_rt/norm/row_norm.cuh, `plan_rows`):
   * the row is cached in registers up to `VEC8_CACHE_COLS` (vector) or `SCALAR_CACHE_COLS`
     (scalar) columns and streamed from memory beyond;
   * small batches spread a row over more threads (a small-cache kernel), large ones over fewer
-    (a deep-cache kernel); rows narrower than 128 threads share a CTA, so a row count that is
-    not a multiple of the rows per CTA leaves idle rows in the last CTA.
+    (a deep-cache kernel); rows of one warp (32 threads) share a CTA four at a time, so a row
+    count that is not a multiple of 4 leaves idle rows in the last CTA.
 The test matrix below names which of these each shape is there to reach.
 """
 
@@ -79,7 +79,7 @@ NORM_TEST_SHAPES: tuple[Shape, ...] = (
     Shape(33, 128, "vector path, 4 rows per CTA, 1 valid row in the last CTA"),
     Shape(3, 1, "one column"),
     Shape(5, 7, "odd width below one warp"),
-    Shape(33, 83, "prime width, scalar path, 2 rows per CTA, last CTA half idle"),
+    Shape(33, 83, "prime width, scalar path, two warps per row"),
     Shape(2, 769, "scalar path, small batch"),
     Shape(257, 769, "scalar path, deep register cache"),
     Shape(3, 5125, "scalar path, 1024 threads per row"),

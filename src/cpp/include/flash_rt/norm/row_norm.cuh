@@ -225,8 +225,9 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<t
   namespace dv = flash_rt::device;
   constexpr bool kCached = ITERS > 0;
   constexpr bool kPrefetch = kCached && ITERS <= kSmallIters;
-  // One buffer per reduction (LayerNorm reduces twice), 32 floats per row of the CTA.
-  __shared__ __align__(16) float scratch[2][64];
+  // Reduction scratch: [0, 128) for the first reduction (64 floats per row of the CTA, enough
+  // for row_sum2's pairs), [128, 256) for a second one, so no barrier is needed between them.
+  __shared__ __align__(16) float scratch[256];
   const int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
   const bool valid = row < a.rows;  // invalid rows still join the block-wide reductions
   const int step = blockDim.x * VEC;
@@ -238,7 +239,6 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<t
 
   RowIn<T, VEC> xc[kCached ? ITERS : 1];
   Operands<T, VEC> oc[kPrefetch ? ITERS : 1];
-  float acc = 0.f;
   const int64_t row_off = row * a.dim;
   if constexpr (kCached) {
 #pragma unroll
@@ -249,6 +249,39 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<t
         if constexpr (kPrefetch) load_operands<Spec, VEC>(a, row, c, oc[it]);
       }
     }
+  }
+
+  float mean = 0.f, rstd;
+  if constexpr (Spec::kStat == Stat::kRms) {
+    float acc = 0.f;
+    if constexpr (kCached) {
+#pragma unroll
+      for (int it = 0; it < ITERS; ++it) {
+        const int c = first + it * step;
+        if (valid && it < iters && c < a.dim) {
+          float st[VEC], v[VEC];
+          row_values<Spec, VEC>(xc[it], st, v);
+#pragma unroll
+          for (int i = 0; i < VEC; ++i) acc += st[i] * st[i];
+        }
+      }
+    } else {
+      for (int c = first; valid && c < a.dim; c += step) {
+        float st[VEC], v[VEC];
+        row_values<Spec, VEC>(load_row_in<Spec, VEC>(a, row_off + c), st, v);
+#pragma unroll
+        for (int i = 0; i < VEC; ++i) acc += st[i] * st[i];
+      }
+    }
+    rstd = norm_rstd<Spec>(dv::row_sum(acc, scratch) * inv_dim, a.eps);
+  } else if constexpr (kCached) {
+    // LayerNorm from the registers in one reduction round: sums of (x - K) and (x - K)^2 around
+    // a pivot K (the row's first element, a broadcast load), var = E[(x-K)^2] - E[x-K]^2. The
+    // cancellation costs log2((mean - K)^2 / var) bits; when that exceeds 6 of fp32's 24 (K an
+    // outlier of the row), the row falls back to the exact second pass over the registers,
+    // so the result always has the accuracy of the two-pass formula (SPEC 1.2).
+    const float pivot = valid ? dv::to_float(a.x[row_off]) : 0.f;
+    float2 acc = make_float2(0.f, 0.f);
 #pragma unroll
     for (int it = 0; it < ITERS; ++it) {
       const int c = first + it * step;
@@ -256,27 +289,19 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<t
         float st[VEC], v[VEC];
         row_values<Spec, VEC>(xc[it], st, v);
 #pragma unroll
-        for (int i = 0; i < VEC; ++i) acc += Spec::kStat == Stat::kRms ? st[i] * st[i] : st[i];
+        for (int i = 0; i < VEC; ++i) {
+          const float d = st[i] - pivot;
+          acc.x += d;
+          acc.y += d * d;
+        }
       }
     }
-  } else {
-    for (int c = first; valid && c < a.dim; c += step) {
-      float st[VEC], v[VEC];
-      row_values<Spec, VEC>(load_row_in<Spec, VEC>(a, row_off + c), st, v);
-#pragma unroll
-      for (int i = 0; i < VEC; ++i) acc += Spec::kStat == Stat::kRms ? st[i] * st[i] : st[i];
-    }
-  }
-  const float total = dv::row_sum(acc, scratch[0]);
-
-  float mean = 0.f, rstd;
-  if constexpr (Spec::kStat == Stat::kRms) {
-    rstd = norm_rstd<Spec>(total * inv_dim, a.eps);
-  } else {
-    // Two-pass variance (SPEC 1.2): sum (x - mean)^2 over the row, biased.
-    mean = total * inv_dim;
-    float acc2 = 0.f;
-    if constexpr (kCached) {
+    const float2 tot = dv::row_sum2(acc, scratch);
+    const float shift = tot.x * inv_dim;
+    float var = fmaxf(tot.y * inv_dim - shift * shift, 0.f);
+    mean = pivot + shift;
+    if (!(shift * shift <= 64.f * var)) {  // ill-conditioned (or NaN): exact second pass
+      float acc2 = 0.f;
 #pragma unroll
       for (int it = 0; it < ITERS; ++it) {
         const int c = first + it * step;
@@ -287,15 +312,27 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<t
           for (int i = 0; i < VEC; ++i) acc2 += (st[i] - mean) * (st[i] - mean);
         }
       }
-    } else {
-      for (int c = first; valid && c < a.dim; c += step) {
-        float st[VEC], v[VEC];
-        row_values<Spec, VEC>(load_row_in<Spec, VEC>(a, row_off + c), st, v);
-#pragma unroll
-        for (int i = 0; i < VEC; ++i) acc2 += (st[i] - mean) * (st[i] - mean);
-      }
+      var = dv::row_sum(acc2, scratch + 128) * inv_dim;
     }
-    rstd = norm_rstd<Spec>(dv::row_sum(acc2, scratch[1]) * inv_dim, a.eps);
+    rstd = norm_rstd<Spec>(var, a.eps);
+  } else {
+    // Streaming LayerNorm: a pass for the mean, a second for sum (x - mean)^2 (two-pass).
+    float acc = 0.f;
+    for (int c = first; valid && c < a.dim; c += step) {
+      float st[VEC], v[VEC];
+      row_values<Spec, VEC>(load_row_in<Spec, VEC>(a, row_off + c), st, v);
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) acc += st[i];
+    }
+    mean = dv::row_sum(acc, scratch) * inv_dim;
+    float acc2 = 0.f;
+    for (int c = first; valid && c < a.dim; c += step) {
+      float st[VEC], v[VEC];
+      row_values<Spec, VEC>(load_row_in<Spec, VEC>(a, row_off + c), st, v);
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) acc2 += (st[i] - mean) * (st[i] - mean);
+    }
+    rstd = norm_rstd<Spec>(dv::row_sum(acc2, scratch + 128) * inv_dim, a.eps);
   }
   if (!valid) return;
 
@@ -363,7 +400,9 @@ inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms, int ma
   while (fits && p.tpr < 128 && p.tpr * 2 <= nvec && rows * (p.tpr / 32) < target_warps) p.tpr *= 2;
   p.iters = static_cast<int>((nvec + p.tpr - 1) / p.tpr);
   p.cache = !fits ? 0 : p.iters <= kSmallIters ? kSmallIters : kMaxIters;
-  p.rows_per_cta = p.tpr >= 128 ? 1 : 128 / p.tpr;
+  // Several rows share a CTA only when each row is one warp: then no row-level branch can
+  // split a CTA's barriers (the LayerNorm fallback is decided per row).
+  p.rows_per_cta = p.tpr == 32 ? 4 : 1;
   return p;
 }
 

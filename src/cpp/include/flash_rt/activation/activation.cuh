@@ -1,0 +1,31 @@
+// Activation group (SPEC 2.2): in-place activations and the fused a <- SiLU(a + b), as flat
+// elementwise ops for device/elementwise.cuh (any n; vectorised when the buffers allow).
+#pragma once
+
+#include "flash_rt/activation/functions.cuh"
+#include "flash_rt/device/elementwise.cuh"
+
+namespace flash_rt::activation {
+
+struct GeluTanhF {
+  __device__ __forceinline__ float operator()(const float (&v)[1]) const { return gelu_tanh(v[0]); }
+};
+struct SiluF {
+  __device__ __forceinline__ float operator()(const float (&v)[1]) const { return silu(v[0]); }
+};
+struct ReluF {
+  __device__ __forceinline__ float operator()(const float (&v)[1]) const { return relu(v[0]); }
+};
+// SiLU of the fp32 sum: no rounding between the add and the activation (SPEC 2.2).
+struct AddSiluF {
+  __device__ __forceinline__ float operator()(const float (&v)[2]) const { return silu(v[0] + v[1]); }
+};
+
+// x <- F(x): in[0] = out = x.
+template <typename T, class F>
+using UnaryInplaceOp = device::MapOp<T, 1, F, device::Encoder<T, device::Store::kSame>>;
+// a <- SiLU(a + b): in = {a, b}, out = a.
+template <typename T>
+using AddSiluOp = device::MapOp<T, 2, AddSiluF, device::Encoder<T, device::Store::kSame>>;
+
+}  // namespace flash_rt::activation

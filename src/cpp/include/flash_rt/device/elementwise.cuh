@@ -1,0 +1,239 @@
+// One launch template for elementwise entries (activations, GLU gates, residual updates,
+// casts, quantizers): the index space, the vector width, the grid, and the launch.
+//
+// Index space: `rows` rows of `cols` elements. Flat entries (one element count n) use
+// rows = 1, cols = n; row-wise entries (a merged [S, 2H] GLU, a [D] bias broadcast over rows)
+// use their rows. Work is counted in vectors of VEC elements: VEC = 8 (16-byte accesses for
+// 2-byte types) when the launcher has checked every base address and, for row-wise ops, that
+// a vector never straddles a row (cols % 8 == 0); VEC = 1 otherwise. A flat space whose n is
+// not a multiple of 8 runs its vector body at VEC = 8 and its last n % 8 elements one per
+// thread in the last block, so no element is ever left untouched (SPEC 1.3 hazard).
+//
+// An Op is a small struct (passed by value as a kernel parameter) with
+//   static constexpr bool kRowwise;          // false: row is always 0, col is the flat index
+//   __device__ void init();                 // per thread, once (e.g. load a device scale)
+//   template <int V> __device__ auto load(int64_t row, int64_t col) const;   // V operands, packed
+//   template <int V> __device__ void store(int64_t row, int64_t col, const Regs&) const;
+// Two phases so that every item of a thread has its loads in flight before the first store:
+// an in-place op stores where a later item loads, so the compiler could not reorder them.
+// `EwOp` supplies the defaults; `MapOp` below is a ready-made op for "out = f(in0, in1, ...)"
+// over flat buffers of one dtype.
+#pragma once
+
+#include <cuda_runtime.h>
+#include <cstdint>
+#include <initializer_list>
+
+#include "flash_rt/core/check.h"
+#include "flash_rt/core/cuda_check.h"
+#include "flash_rt/core/dtype.h"
+#include "flash_rt/device/fp8.cuh"
+#include "flash_rt/device/vec.cuh"
+
+namespace flash_rt::device {
+
+// CUDA storage type -> DType (for the launchers' dtype checks).
+template <typename T> inline constexpr DType kDTypeOf = DType::kUnknown;
+template <> inline constexpr DType kDTypeOf<__half> = DType::kF16;
+template <> inline constexpr DType kDTypeOf<__nv_bfloat16> = DType::kBF16;
+
+inline constexpr int kEwThreads = 256;  // threads per block
+inline constexpr int kEwMaxItems = 4;   // vectors per thread at most (run-time `items`)
+
+struct EwOp {
+  static constexpr bool kRowwise = false;
+  __device__ __forceinline__ void init() {}
+};
+
+// Kernel parameters besides the op (filled by plan_elementwise).
+struct EwPlan {
+  int vec = 1;             // 8 or 1
+  int items = 1;           // vectors per thread, 1..kEwMaxItems
+  int tail = 0;            // flat spaces only: trailing elements (< vec) done one per thread
+  int64_t row_vecs = 0;    // vectors per row
+  int64_t total = 0;       // vectors in the space: rows * row_vecs
+  int64_t tail_col = 0;    // first element of the tail (= row_vecs * vec)
+  int64_t step_rows = 0;   // a step of kEwThreads vectors, as whole rows ...
+  int64_t step_cols = 0;   // ... plus vectors (row-wise position tracking without division)
+  unsigned blocks = 1;
+};
+
+// Blocks cover kEwThreads * items consecutive vectors; item k of thread t is vector
+// block_base + k * kEwThreads + t (coalesced across the warp for every k).
+template <class Op, int VEC>
+__global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const EwPlan p) {
+  op.init();
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * (kEwThreads * p.items) + threadIdx.x;
+  int64_t row0 = 0, col0 = first;  // position of the thread's first vector
+  if constexpr (Op::kRowwise) {
+    if (p.total <= 0xFFFFFFFFll) {  // 32-bit division where it suffices (it almost always does)
+      const auto q = static_cast<uint32_t>(first) / static_cast<uint32_t>(p.row_vecs);
+      row0 = q;
+      col0 = first - static_cast<int64_t>(q) * p.row_vecs;
+    } else {
+      row0 = first / p.row_vecs;
+      col0 = first - row0 * p.row_vecs;
+    }
+  }
+  using Regs = decltype(op.template load<VEC>(int64_t{0}, int64_t{0}));
+  Regs r[kEwMaxItems];
+  {
+    int64_t row = row0, col = col0;
+#pragma unroll
+    for (int k = 0; k < kEwMaxItems; ++k) {
+      if (k < p.items && first + k * kEwThreads < p.total) r[k] = op.template load<VEC>(row, col * VEC);
+      if constexpr (Op::kRowwise) {
+        row += p.step_rows;
+        col += p.step_cols;
+        if (col >= p.row_vecs) { col -= p.row_vecs; ++row; }
+      } else {
+        col += kEwThreads;
+      }
+    }
+  }
+  {
+    int64_t row = row0, col = col0;
+#pragma unroll
+    for (int k = 0; k < kEwMaxItems; ++k) {
+      if (k < p.items && first + k * kEwThreads < p.total) op.template store<VEC>(row, col * VEC, r[k]);
+      if constexpr (Op::kRowwise) {
+        row += p.step_rows;
+        col += p.step_cols;
+        if (col >= p.row_vecs) { col -= p.row_vecs; ++row; }
+      } else {
+        col += kEwThreads;
+      }
+    }
+  }
+  if constexpr (VEC > 1 && !Op::kRowwise) {
+    if (p.tail > 0 && blockIdx.x == gridDim.x - 1 && static_cast<int>(threadIdx.x) < p.tail) {
+      const int64_t c = p.tail_col + threadIdx.x;
+      op.template store<1>(0, c, op.template load<1>(0, c));
+    }
+  }
+}
+
+// Picks vector width, items per thread and grid. `vec_ok`: the launcher checked alignment
+// (and, row-wise, cols % 8 == 0). Few vectors: one per thread, so that as many SMs as
+// possible share them (latency). Many (at least 4 waves of 8 blocks per SM at 4 items):
+// 4 per thread, fewer and longer blocks.
+inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, int num_sms) {
+  EwPlan p;
+  p.vec = vec_ok ? 8 : 1;
+  if (rowwise) {
+    p.row_vecs = cols / p.vec;  // vec_ok implies cols % 8 == 0
+    p.total = rows * p.row_vecs;
+  } else {
+    const int64_t n = rows * cols;
+    p.row_vecs = n / p.vec;
+    p.total = p.row_vecs;
+    p.tail = static_cast<int>(n - p.row_vecs * p.vec);
+    p.tail_col = p.row_vecs * p.vec;
+  }
+  const int64_t big = int64_t{4} * num_sms * 8 * kEwThreads * kEwMaxItems;
+  p.items = p.total >= big ? kEwMaxItems : 1;
+  const int64_t per_block = int64_t{kEwThreads} * p.items;
+  const int64_t blocks = (p.total + per_block - 1) / per_block;
+  p.blocks = static_cast<unsigned>(blocks > 0 ? blocks : 1);  // a tail-only space still needs one
+  if (p.row_vecs > 0) {
+    p.step_rows = kEwThreads / p.row_vecs;
+    p.step_cols = kEwThreads % p.row_vecs;
+  }
+  return p;
+}
+
+template <class Op>
+void launch_elementwise(const Op& op, const EwPlan& p, cudaStream_t stream) {
+  if (p.vec == 8) elementwise_kernel<Op, 8><<<p.blocks, kEwThreads, 0, stream>>>(op, p);
+  else elementwise_kernel<Op, 1><<<p.blocks, kEwThreads, 0, stream>>>(op, p);
+}
+
+// The launcher tail: size the grid for this device, launch, surface launch errors at the call.
+template <class Op>
+void run_elementwise(const ArgCheck& ck, const Op& op, int64_t rows, int64_t cols, bool vec_ok,
+                     std::uintptr_t stream) {
+  int sms = 0;
+  check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
+             "cudaDeviceGetAttribute");
+  launch_elementwise(op, plan_elementwise(rows, cols, Op::kRowwise, vec_ok, sms), as_stream(stream));
+  check_launch(ck.entry());
+}
+
+// ---- output encodings ------------------------------------------------------------------------
+
+// How an fp32 result is stored (SPEC 1.2): rounded to the storage type, or as FP8
+// E4M3(CLAMP448(y * (1 / d))) with d = *d_scale (amax / 448), optionally floored at 1e-12.
+// The reciprocal is formed once per thread (init).
+enum class Store { kSame, kFp8Scaled, kFp8ScaledFloor };
+
+template <typename OutT, Store S>
+struct Encoder {
+  using Elem = OutT;
+  __device__ __forceinline__ void init() {}
+  template <int V>
+  __device__ __forceinline__ void store(OutT* p, const float (&y)[V]) const { store_float<V>(p, y); }
+};
+
+template <Store S>
+struct Encoder<uint8_t, S> {
+  static_assert(S != Store::kSame, "FP8 outputs need a scale");
+  using Elem = uint8_t;
+  const float* d_scale = nullptr;  // [1] device
+  float inv = 1.f;
+  __device__ __forceinline__ void init() {
+    const float d = *d_scale;
+    inv = 1.f / (S == Store::kFp8ScaledFloor ? fmaxf(d, 1e-12f) : d);
+  }
+  template <int V>
+  __device__ __forceinline__ void store(uint8_t* p, const float (&y)[V]) const {
+    float q[V];
+#pragma unroll
+    for (int i = 0; i < V; ++i) q[i] = clamp448(y[i] * inv);
+    store_e4m3<V>(p, q);
+  }
+};
+
+// ---- a ready-made flat op: out[i] = F(in[0][i], ..., in[N-1][i]) ------------------------------
+
+// All inputs of type T; `F` is a functor `float operator()(const float (&v)[N]) const`.
+// `out` may be one of the inputs (in-place entries).
+template <typename T, int N, class F, class Enc>
+struct MapOp : EwOp {
+  const T* in[N];
+  typename Enc::Elem* out;
+  F f;
+  Enc enc;
+
+  template <int V>
+  struct Regs {
+    Packed<T, V> v[N];
+  };
+
+  __device__ __forceinline__ void init() { enc.init(); }
+
+  template <int V>
+  __device__ __forceinline__ Regs<V> load(int64_t, int64_t c) const {
+    Regs<V> r;
+#pragma unroll
+    for (int j = 0; j < N; ++j) r.v[j] = load_packed<V>(in[j] + c);
+    return r;
+  }
+
+  template <int V>
+  __device__ __forceinline__ void store(int64_t, int64_t c, const Regs<V>& r) const {
+    float x[N][V];
+#pragma unroll
+    for (int j = 0; j < N; ++j) unpack_float(r.v[j], x[j]);
+    float y[V];
+#pragma unroll
+    for (int i = 0; i < V; ++i) {
+      float e[N];
+#pragma unroll
+      for (int j = 0; j < N; ++j) e[j] = x[j][i];
+      y[i] = f(e);
+    }
+    enc.template store<V>(out + c, y);
+  }
+};
+
+}  // namespace flash_rt::device

@@ -1,0 +1,93 @@
+// Work splits shared by the memory-bound kernels of the rope, patch and utility groups (no
+// reductions, every output element written by exactly one thread).
+//
+// Row kernels: `rows` rows of `units` work units each (a unit is one 16-byte vector, or one
+// scalar element / element pair on the fallback path). threadIdx.x walks the units of a row,
+// threadIdx.y picks one of the rows a CTA shares (narrow rows), blockIdx.x the row group and
+// blockIdx.y a chunk of a wide row. One unit per thread is the common case, so even a single
+// row (decode, S = 1) has all its loads in flight at once, and the index math needs no
+// division by the row width. All offsets are 64-bit.
+//
+// Flat kernels: n elements in VEC-element units, one unit per thread (grid-stride beyond the
+// grid cap), then the n % VEC tail elements one per thread: nothing is left unwritten.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace flash_rt::utility {
+
+inline constexpr int kCtaThreads = 256;       // target threads per CTA
+inline constexpr int kMaxRowThreads = 512;  // a wider row is split into chunks (blockIdx.y)
+inline constexpr int64_t kMaxGridY = 65535;
+inline constexpr int64_t kMaxFlatBlocks = int64_t{1} << 30;
+
+struct Launch {
+  dim3 grid;
+  dim3 block;
+};
+
+// rows x units, units >= 1. The chunk width is a multiple of 32 close to units / chunks, so a
+// 320-unit row (2560 bf16 columns) is one CTA of 320 threads, not 512 with 192 idle.
+inline Launch plan_rows(int64_t rows, int64_t units) {
+  const int64_t chunks = (units + kMaxRowThreads - 1) / kMaxRowThreads;
+  const int64_t per_chunk = (units + chunks - 1) / chunks;
+  const int bx = static_cast<int>((per_chunk + 31) / 32 * 32);
+  const int by = bx >= kCtaThreads ? 1 : kCtaThreads / bx;
+  Launch l;
+  l.block = dim3(bx, by);
+  l.grid = dim3(static_cast<unsigned>((rows + by - 1) / by), static_cast<unsigned>(std::min(chunks, kMaxGridY)));
+  return l;
+}
+
+// n units (and up to VEC - 1 tail elements): one unit per thread.
+inline Launch plan_flat(int64_t units) {
+  const int64_t blocks = std::max<int64_t>(1, (units + kCtaThreads - 1) / kCtaThreads);
+  Launch l;
+  l.block = dim3(kCtaThreads);
+  l.grid = dim3(static_cast<unsigned>(std::min(blocks, kMaxFlatBlocks)));
+  return l;
+}
+
+// ---- device side ------------------------------------------------------------------------
+
+// The row this thread works on (may be >= rows in the last CTA).
+__device__ __forceinline__ int64_t grid_row() {
+  return static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
+}
+// First unit of this thread in its row, and the stride to its next one (wide rows only).
+__device__ __forceinline__ int64_t grid_unit() {
+  return static_cast<int64_t>(blockIdx.y) * blockDim.x + threadIdx.x;
+}
+__device__ __forceinline__ int64_t grid_unit_stride() {
+  return static_cast<int64_t>(gridDim.y) * blockDim.x;
+}
+
+__device__ __forceinline__ int64_t flat_thread() {
+  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+__device__ __forceinline__ int64_t flat_stride() {
+  return static_cast<int64_t>(gridDim.x) * blockDim.x;
+}
+
+// Flat kernel: op.template run<VEC>(i) for every unit start i = 0, VEC, 2 VEC, ... < n - n % VEC,
+// then op.template run<1>(i) for the tail.
+template <int VEC, class Op>
+__global__ void __launch_bounds__(kCtaThreads) flat_kernel(Op op, int64_t n) {
+  const int64_t units = n / VEC;
+  const int64_t stride = flat_stride();
+  for (int64_t u = flat_thread(); u < units; u += stride) op.template run<VEC>(u * VEC);
+  if constexpr (VEC > 1) {
+    for (int64_t i = units * VEC + flat_thread(); i < n; i += stride) op.template run<1>(i);
+  }
+}
+
+template <int VEC, class Op>
+void launch_flat(const Op& op, int64_t n, cudaStream_t stream) {
+  const Launch l = plan_flat(n / VEC);
+  flat_kernel<VEC, Op><<<l.grid, l.block, 0, stream>>>(op, n);
+}
+
+}  // namespace flash_rt::utility
