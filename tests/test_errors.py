@@ -239,7 +239,12 @@ def test_keyword_names(fvk, addresses, case):
     addrs = addresses(case)
     kwargs = {}
     for a in case.args:
-        kwargs[a.name] = addrs[a.name] if a.is_tensor else {"S": S, "D": D, "eps": case.eps}[a.kind]
+        if a.is_tensor:
+            kwargs[a.name] = addrs[a.name]
+        elif a.kind in ("int", "float"):
+            kwargs[a.name] = a.value_fn(S, D)
+        else:
+            kwargs[a.name] = {"S": S, "D": D, "eps": case.eps}[a.kind]
     first = case.tensor_args[-1]
     kwargs[first.name] = cpu_tensor(first)
     with pytest.raises(ValueError, match=expect(case, first.name, "a CUDA tensor")):
