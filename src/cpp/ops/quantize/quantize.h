@@ -21,8 +21,9 @@
 //                activation shows up in the scale instead of being quantized around. +-inf gives
 //                scale = inf, r = 0: finite elements become +-0, the infinities NaN -> 0xFE.
 // --ftz=true also applies: a scale below 2^-126 or above 2^126 (reciprocal subnormal) is
-// flushed to zero first. Validation happens before any launch; errors are flash_rt::Error
-// (core/errors.h).
+// flushed to zero first, and subnormal bf16 inputs are flushed (which changes a byte only for
+// quantize_fp8_static with a scale below 2^-116). Validation happens before any launch; errors
+// are flash_rt::Error (core/errors.h).
 #pragma once
 
 #include <cstdint>

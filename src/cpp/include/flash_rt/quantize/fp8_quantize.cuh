@@ -12,9 +12,11 @@
 //   * scale = __fdiv_rn(amax, 448): correctly rounded.
 // A float32 reference doing the same correctly rounded operations gets the same bytes. The
 // module's --ftz=true still applies: subnormal float32 values (a scale below 2^-126 or above
-// 2^126, whose reciprocal is subnormal) are flushed to zero. Subnormal bf16 inputs are flushed
-// too; their products with any normal reciprocal lie far below E4M3's smallest subnormal
-// (2^-9), so the bytes do not change.
+// 2^126, whose reciprocal is subnormal) are flushed to zero. Subnormal bf16 inputs (< 2^-126)
+// are flushed too; with r <= 2^116 (a scale >= 2^-116 ~ 1.2e-35: always for the floored and
+// dynamic entries) their products lie below half of E4M3's smallest subnormal (2^-9) and round
+// to +-0 anyway, so the bytes do not change. Only quantize_fp8_static with a scale below 2^-116
+// and subnormal inputs differs from an unflushed reference.
 //
 // amax is taken on the raw 16-bit patterns: |x| is the pattern with the sign bit cleared, and
 // for non-negative IEEE values the unsigned order of the patterns is the order of the values,
