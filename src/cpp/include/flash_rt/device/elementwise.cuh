@@ -38,7 +38,7 @@ template <> inline constexpr DType kDTypeOf<__half> = DType::kF16;
 template <> inline constexpr DType kDTypeOf<__nv_bfloat16> = DType::kBF16;
 
 inline constexpr int kEwThreads = 256;  // threads per block
-inline constexpr int kEwMaxItems = 4;   // vectors per thread at most (run-time `items`)
+inline constexpr int kEwMaxItems = 4;   // vectors per thread of the large-size kernel (else 1)
 
 struct EwOp {
   static constexpr bool kRowwise = false;
@@ -48,26 +48,31 @@ struct EwOp {
 // Kernel parameters besides the op (filled by plan_elementwise).
 struct EwPlan {
   int vec = 1;             // 8 or 1
-  int items = 1;           // vectors per thread, 1..kEwMaxItems
+  int items = 1;           // vectors per thread: 1 or kEwMaxItems (a kernel instance each)
   int tail = 0;            // flat spaces only: trailing elements (< vec) done one per thread
   int64_t row_vecs = 0;    // vectors per row
   int64_t total = 0;       // vectors in the space: rows * row_vecs
   int64_t tail_col = 0;    // first element of the tail (= row_vecs * vec)
   int64_t step_rows = 0;   // a step of kEwThreads vectors, as whole rows ...
   int64_t step_cols = 0;   // ... plus vectors (row-wise position tracking without division)
-  unsigned blocks = 1;
+  uint32_t div_mul = 0;    // v / row_vecs for v < 2^32 as (umulhi(v, div_mul) + v) >> div_shr
+  uint32_t div_shr = 0;    // (Granlund-Montgomery; row-wise spaces of < 2^32 vectors)
+  int64_t blocks = 1;      // grid size (run_elementwise rejects more than a grid holds)
 };
 
-// Blocks cover kEwThreads * items consecutive vectors; item k of thread t is vector
-// block_base + k * kEwThreads + t (coalesced across the warp for every k).
-template <class Op, int VEC>
+// Blocks cover kEwThreads * ITEMS consecutive vectors; item k of thread t is vector
+// block_base + k * kEwThreads + t (coalesced across the warp for every k). ITEMS is a
+// template parameter so that the one-item kernel (every inference size) keeps its registers
+// low (~32 at VEC 8: full occupancy), and only the large-size kernel holds 4 items' operands.
+template <class Op, int VEC, int ITEMS>
 __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const EwPlan p) {
   op.init();
-  const int64_t first = static_cast<int64_t>(blockIdx.x) * (kEwThreads * p.items) + threadIdx.x;
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * (kEwThreads * ITEMS) + threadIdx.x;
   int64_t row0 = 0, col0 = first;  // position of the thread's first vector
   if constexpr (Op::kRowwise) {
-    if (p.total <= 0xFFFFFFFFll) {  // 32-bit division where it suffices (it almost always does)
-      const auto q = static_cast<uint32_t>(first) / static_cast<uint32_t>(p.row_vecs);
+    if (p.total <= 0xFFFFFFFFll) {  // a multiply-high instead of a division (the first load waits on it)
+      const auto v = static_cast<uint32_t>(first);  // threads past the end wrap; they do nothing
+      const auto q = static_cast<uint32_t>((static_cast<uint64_t>(__umulhi(v, p.div_mul)) + v) >> p.div_shr);
       row0 = q;
       col0 = first - static_cast<int64_t>(q) * p.row_vecs;
     } else {
@@ -76,12 +81,12 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
     }
   }
   using Regs = decltype(op.template load<VEC>(int64_t{0}, int64_t{0}));
-  Regs r[kEwMaxItems];
+  Regs r[ITEMS];
   {
     int64_t row = row0, col = col0;
 #pragma unroll
-    for (int k = 0; k < kEwMaxItems; ++k) {
-      if (k < p.items && first + k * kEwThreads < p.total) r[k] = op.template load<VEC>(row, col * VEC);
+    for (int k = 0; k < ITEMS; ++k) {
+      if (first + k * kEwThreads < p.total) r[k] = op.template load<VEC>(row, col * VEC);
       if constexpr (Op::kRowwise) {
         row += p.step_rows;
         col += p.step_cols;
@@ -94,8 +99,8 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
   {
     int64_t row = row0, col = col0;
 #pragma unroll
-    for (int k = 0; k < kEwMaxItems; ++k) {
-      if (k < p.items && first + k * kEwThreads < p.total) op.template store<VEC>(row, col * VEC, r[k]);
+    for (int k = 0; k < ITEMS; ++k) {
+      if (first + k * kEwThreads < p.total) op.template store<VEC>(row, col * VEC, r[k]);
       if constexpr (Op::kRowwise) {
         row += p.step_rows;
         col += p.step_cols;
@@ -134,18 +139,32 @@ inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool ve
   p.items = p.total >= big ? kEwMaxItems : 1;
   const int64_t per_block = int64_t{kEwThreads} * p.items;
   const int64_t blocks = (p.total + per_block - 1) / per_block;
-  p.blocks = static_cast<unsigned>(blocks > 0 ? blocks : 1);  // a tail-only space still needs one
+  p.blocks = blocks > 0 ? blocks : 1;  // a tail-only space still needs one block
   if (p.row_vecs > 0) {
     p.step_rows = kEwThreads / p.row_vecs;
     p.step_cols = kEwThreads % p.row_vecs;
   }
+  if (rowwise && p.row_vecs > 1 && p.row_vecs < (int64_t{1} << 32)) {
+    int l = 0;  // ceil(log2(row_vecs))
+    while ((int64_t{1} << l) < p.row_vecs) ++l;
+    const uint64_t d = static_cast<uint64_t>(p.row_vecs);
+    p.div_mul = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << l) - d)) / d + 1);
+    p.div_shr = static_cast<uint32_t>(l);
+  }  // row_vecs == 1: mul 0, shift 0 gives v itself
   return p;
+}
+
+template <class Op, int VEC>
+void launch_elementwise_vec(const Op& op, const EwPlan& p, cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>(p.blocks));
+  if (p.items == kEwMaxItems) elementwise_kernel<Op, VEC, kEwMaxItems><<<grid, kEwThreads, 0, stream>>>(op, p);
+  else elementwise_kernel<Op, VEC, 1><<<grid, kEwThreads, 0, stream>>>(op, p);
 }
 
 template <class Op>
 void launch_elementwise(const Op& op, const EwPlan& p, cudaStream_t stream) {
-  if (p.vec == 8) elementwise_kernel<Op, 8><<<p.blocks, kEwThreads, 0, stream>>>(op, p);
-  else elementwise_kernel<Op, 1><<<p.blocks, kEwThreads, 0, stream>>>(op, p);
+  if (p.vec == 8) launch_elementwise_vec<Op, 8>(op, p, stream);
+  else launch_elementwise_vec<Op, 1>(op, p, stream);
 }
 
 // The launcher tail: size the grid for this device, launch, surface launch errors at the call.
@@ -155,7 +174,10 @@ void run_elementwise(const ArgCheck& ck, const Op& op, int64_t rows, int64_t col
   int sms = 0;
   check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
              "cudaDeviceGetAttribute");
-  launch_elementwise(op, plan_elementwise(rows, cols, Op::kRowwise, vec_ok, sms), as_stream(stream));
+  const EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, vec_ok, sms);
+  if (p.blocks > 0x7FFFFFFF)  // 2^31 - 1 blocks of 256 threads: ~5e11 elements
+    throw_error(ErrorKind::kValue, ck.entry(), ": ", rows, " x ", cols, " elements are more than one launch covers");
+  launch_elementwise(op, p, as_stream(stream));
   check_launch(ck.entry());
 }
 
