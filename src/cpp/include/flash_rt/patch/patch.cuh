@@ -28,19 +28,19 @@ template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads)
     im2col_kernel(const __half* in, __half* out, int64_t rows) {
   static_assert(kRun % VEC == 0 && kFeatures % VEC == 0);
-  const int64_t row = utility::grid_row();
-  if (row >= rows) return;
-  const int64_t b = row / kPatches;
-  const int p = static_cast<int>(row - b * kPatches);
-  const int py = p / kGrid, px = p % kGrid;
-  const __half* img = in + b * kImageElems;
-  __half* o = out + row * kFeatures;
-  for (int64_t u = utility::grid_unit(); u < kFeatures / VEC; u += utility::grid_unit_stride()) {
-    const int col = static_cast<int>(u) * VEC;
-    const int ky = col / kRun;
-    const int rem = col - ky * kRun;  // (kx, c) within the run
-    const int64_t src = (int64_t{py * kPatch + ky} * kImage + px * kPatch) * kChannels + rem;
-    utility::store_vec<VEC>(o + col, utility::load_vec<VEC>(img + src));
+  for (int64_t row = utility::grid_row(); row < rows; row += utility::grid_row_stride()) {
+    const int64_t b = row / kPatches;
+    const int p = static_cast<int>(row - b * kPatches);
+    const int py = p / kGrid, px = p % kGrid;
+    const __half* img = in + b * kImageElems;
+    __half* o = out + row * kFeatures;
+    for (int64_t u = utility::grid_unit(); u < kFeatures / VEC; u += utility::grid_unit_stride()) {
+      const int col = static_cast<int>(u) * VEC;
+      const int ky = col / kRun;
+      const int rem = col - ky * kRun;  // (kx, c) within the run
+      const int64_t src = (int64_t{py * kPatch + ky} * kImage + px * kPatch) * kChannels + rem;
+      utility::store_vec<VEC>(o + col, utility::load_vec<VEC>(img + src));
+    }
   }
 }
 
@@ -49,20 +49,20 @@ __global__ void __launch_bounds__(utility::kMaxRowThreads)
 template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads)
     bias_pos_kernel(__half* out, const __half* bias, const __half* pos, int64_t rows, int dim, int s_per_view) {
-  const int64_t row = utility::grid_row();
-  if (row >= rows) return;
   const int64_t units = dim / VEC;
-  __half* o = out + row * dim;
-  const __half* pr = pos + (row % s_per_view) * dim;
-  for (int64_t u = utility::grid_unit(); u < units; u += utility::grid_unit_stride()) {
-    const int64_t c = u * VEC;
-    auto v = utility::load_vec<VEC>(o + c);
-    const auto b = utility::load_vec<VEC>(bias + c);
-    const auto q = utility::load_vec<VEC>(pr + c);
+  for (int64_t row = utility::grid_row(); row < rows; row += utility::grid_row_stride()) {
+    __half* o = out + row * dim;
+    const __half* pr = pos + (row % s_per_view) * dim;
+    for (int64_t u = utility::grid_unit(); u < units; u += utility::grid_unit_stride()) {
+      const int64_t c = u * VEC;
+      auto v = utility::load_vec<VEC>(o + c);
+      const auto b = utility::load_vec<VEC>(bias + c);
+      const auto q = utility::load_vec<VEC>(pr + c);
 #pragma unroll
-    for (int k = 0; k < VEC; ++k)
-      v.v[k] = __float2half_rn((utility::f32(v.v[k]) + utility::f32(b.v[k])) + utility::f32(q.v[k]));
-    utility::store_vec<VEC>(o + c, v);
+      for (int k = 0; k < VEC; ++k)
+        v.v[k] = __float2half_rn((utility::f32(v.v[k]) + utility::f32(b.v[k])) + utility::f32(q.v[k]));
+      utility::store_vec<VEC>(o + c, v);
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 // Row kernels: `rows` rows of `units` work units each (a unit is one 16-byte vector, or one
 // scalar element / element pair on the fallback path). threadIdx.x walks the units of a row,
 // threadIdx.y picks one of the rows a CTA shares (narrow rows), blockIdx.x the row group and
-// blockIdx.y a chunk of a wide row. One unit per thread is the common case, so even a single
+// blockIdx.y a chunk of a wide row (both loop when the grid would be too large). One unit per thread is the common case, so even a single
 // row (decode, S = 1) has all its loads in flight at once, and the index math needs no
 // division by the row width. All offsets are 64-bit.
 //
@@ -21,6 +21,7 @@ namespace flash_rt::utility {
 
 inline constexpr int kCtaThreads = 256;       // target threads per CTA
 inline constexpr int kMaxRowThreads = 512;  // a wider row is split into chunks (blockIdx.y)
+inline constexpr int64_t kMaxGridX = (int64_t{1} << 31) - 1;  // more rows: the kernels loop
 inline constexpr int64_t kMaxGridY = 65535;
 inline constexpr int64_t kMaxFlatBlocks = int64_t{1} << 30;
 
@@ -32,13 +33,15 @@ struct Launch {
 // rows x units, units >= 1. The chunk width is a multiple of 32 close to units / chunks, so a
 // 320-unit row (2560 bf16 columns) is one CTA of 320 threads, not 512 with 192 idle.
 inline Launch plan_rows(int64_t rows, int64_t units) {
+  units = std::max<int64_t>(units, 1);
   const int64_t chunks = (units + kMaxRowThreads - 1) / kMaxRowThreads;
   const int64_t per_chunk = (units + chunks - 1) / chunks;
   const int bx = static_cast<int>((per_chunk + 31) / 32 * 32);
   const int by = bx >= kCtaThreads ? 1 : kCtaThreads / bx;
   Launch l;
   l.block = dim3(bx, by);
-  l.grid = dim3(static_cast<unsigned>((rows + by - 1) / by), static_cast<unsigned>(std::min(chunks, kMaxGridY)));
+  l.grid = dim3(static_cast<unsigned>(std::min((rows + by - 1) / by, kMaxGridX)),
+                static_cast<unsigned>(std::min(chunks, kMaxGridY)));
   return l;
 }
 
@@ -53,9 +56,13 @@ inline Launch plan_flat(int64_t units) {
 
 // ---- device side ------------------------------------------------------------------------
 
-// The row this thread works on (may be >= rows in the last CTA).
+// The first row this thread works on (may be >= rows in the last CTA), and the stride to its
+// next one (only when there are more rows than the grid holds).
 __device__ __forceinline__ int64_t grid_row() {
   return static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
+}
+__device__ __forceinline__ int64_t grid_row_stride() {
+  return static_cast<int64_t>(gridDim.x) * blockDim.y;
 }
 // First unit of this thread in its row, and the stride to its next one (wide rows only).
 __device__ __forceinline__ int64_t grid_unit() {

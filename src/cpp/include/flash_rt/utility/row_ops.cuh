@@ -13,17 +13,17 @@ namespace flash_rt::utility {
 // x[r, c] = RN(x[r, c] + b[c]).                       x: [rows, dim] in place, b: [dim]
 template <typename T, int VEC>
 __global__ void __launch_bounds__(kMaxRowThreads) add_bias_kernel(T* x, const T* b, int64_t rows, int dim) {
-  const int64_t row = grid_row();
-  if (row >= rows) return;
   const int64_t units = dim / VEC;
-  T* xr = x + row * dim;
-  for (int64_t u = grid_unit(); u < units; u += grid_unit_stride()) {
-    const int64_t c = u * VEC;
-    Vec<T, VEC> v = load_vec<VEC>(xr + c);
-    const Vec<T, VEC> w = load_vec<VEC>(b + c);
+  for (int64_t row = grid_row(); row < rows; row += grid_row_stride()) {
+    T* xr = x + row * dim;
+    for (int64_t u = grid_unit(); u < units; u += grid_unit_stride()) {
+      const int64_t c = u * VEC;
+      Vec<T, VEC> v = load_vec<VEC>(xr + c);
+      const Vec<T, VEC> w = load_vec<VEC>(b + c);
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) v.v[k] = round_to<T>(f32(v.v[k]) + f32(w.v[k]));
-    store_vec<VEC>(xr + c, v);
+      for (int k = 0; k < VEC; ++k) v.v[k] = round_to<T>(f32(v.v[k]) + f32(w.v[k]));
+      store_vec<VEC>(xr + c, v);
+    }
   }
 }
 
@@ -32,13 +32,13 @@ __global__ void __launch_bounds__(kMaxRowThreads) add_bias_kernel(T* x, const T*
 template <typename T, int VEC>
 __global__ void __launch_bounds__(kMaxRowThreads)
     strided_copy_kernel(const T* src, T* dst, int64_t rows, int cols, int64_t src_stride) {
-  const int64_t row = grid_row();
-  if (row >= rows) return;
   const int64_t units = cols / VEC;
-  const T* s = src + row * src_stride;
-  T* d = dst + row * cols;
-  for (int64_t u = grid_unit(); u < units; u += grid_unit_stride())
-    store_vec<VEC>(d + u * VEC, load_vec<VEC>(s + u * VEC));
+  for (int64_t row = grid_row(); row < rows; row += grid_row_stride()) {
+    const T* s = src + row * src_stride;
+    T* d = dst + row * cols;
+    for (int64_t u = grid_unit(); u < units; u += grid_unit_stride())
+      store_vec<VEC>(d + u * VEC, load_vec<VEC>(s + u * VEC));
+  }
 }
 
 // dst[s, h, :] = src[s, h / repeat, :].   src: [rows, nh_src, hd], dst: [rows, nh_src * repeat, hd].
@@ -46,18 +46,18 @@ __global__ void __launch_bounds__(kMaxRowThreads)
 template <typename T, int VEC, typename Idx>
 __global__ void __launch_bounds__(kMaxRowThreads)
     repeat_heads_kernel(const T* src, T* dst, int64_t rows, int nh_src, int hd, int repeat) {
-  const int64_t row = grid_row();
-  if (row >= rows) return;
   const Idx width = static_cast<Idx>(nh_src) * repeat * hd;  // dst row
   const int64_t units = static_cast<int64_t>(width / VEC);
-  const T* s = src + row * (static_cast<int64_t>(nh_src) * hd);
-  T* d = dst + row * static_cast<int64_t>(width);
-  for (int64_t u = grid_unit(); u < units; u += grid_unit_stride()) {
-    const Idx e = static_cast<Idx>(u) * VEC;
-    const Idx h = e / static_cast<Idx>(hd);
-    const Idx c = e - h * static_cast<Idx>(hd);
-    const Idx from = (h / static_cast<Idx>(repeat)) * static_cast<Idx>(hd) + c;
-    store_vec<VEC>(d + e, load_vec<VEC>(s + from));
+  for (int64_t row = grid_row(); row < rows; row += grid_row_stride()) {
+    const T* s = src + row * (static_cast<int64_t>(nh_src) * hd);
+    T* d = dst + row * static_cast<int64_t>(width);
+    for (int64_t u = grid_unit(); u < units; u += grid_unit_stride()) {
+      const Idx e = static_cast<Idx>(u) * VEC;
+      const Idx h = e / static_cast<Idx>(hd);
+      const Idx c = e - h * static_cast<Idx>(hd);
+      const Idx from = (h / static_cast<Idx>(repeat)) * static_cast<Idx>(hd) + c;
+      store_vec<VEC>(d + e, load_vec<VEC>(s + from));
+    }
   }
 }
 

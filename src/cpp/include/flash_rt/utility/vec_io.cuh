@@ -2,6 +2,7 @@
 // (A = N: one access of up to 16 bytes, or several 16-byte ones for 32-byte fp32 vectors;
 // A = 1: element by element, for pointers the launcher could not prove aligned). Built on
 // device/vec.cuh's Packed words; adds fp32 storage and conversions the norm helpers lack.
+// Pointers are global memory (stores are st.global).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -46,7 +47,9 @@ __device__ __forceinline__ void store_vec(T* p, const Vec<T, N>& r) {
     device::Packed<T, kPer> w;
 #pragma unroll
     for (int k = 0; k < kPer; ++k) w.elem[k] = r.v[i * kPer + k];
-    reinterpret_cast<W*>(p)[i] = w.word;
+    // An explicit st.global of the whole word: a plain assignment can be split into 4-byte
+    // stores when the compiler hoists the address out of a branch (seen in split_rope_kernel).
+    __stwb(reinterpret_cast<W*>(p) + i, w.word);
   }
 }
 

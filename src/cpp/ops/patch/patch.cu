@@ -1,0 +1,57 @@
+// Vision patch embedding entries (SPEC 2.7).
+#include "flash_rt/patch/patch.cuh"
+#include "patch/patch.h"
+#include "utility/common.cuh"
+
+namespace flash_rt::patch {
+
+void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Stream stream) {
+  ArgCheck ck("patch_im2col");
+  ck.positive("nv", nv);
+  // Same element count, wrong layout: an NCHW [nv, 3, 224, 224] batch is the likely mistake.
+  // Checked first (before the device), like the other shape checks: a 4-D input must be exactly
+  // NHWC, a 3-D or 5-D one channels-last.
+  const bool layout_ok =
+      !input.is_tensor() || input.dtype != DType::kF16 || input.numel() != nv * kImageElems || input.ndim < 3 ||
+      (input.shape[input.ndim - 1] == kChannels &&
+       (input.ndim != 4 || (input.shape[1] == kImage && input.shape[2] == kImage)));
+  if (!layout_ok)
+    throw_error(ErrorKind::kValue, ck.entry(), ": 'input' expected NHWC [nv, 224, 224, 3] = [", nv,
+                ", 224, 224, 3], got shape ", utility::shape_of(input),
+                " (channels last: permute an NCHW batch with .permute(0, 2, 3, 1).contiguous())");
+  ck.rows("input", input, {DType::kF16}, nv, kImageElems);
+  ck.rows("output", output, {DType::kF16}, int64_t{nv} * kPatches, kFeatures);
+  utility::ready(ck);
+  const int64_t rows = int64_t{nv} * kPatches;
+  const __half* in = utility::cptr<__half>(input);
+  __half* out = utility::mptr<__half>(output);
+  // Every 42-element run starts at an even element of both buffers: 4-byte accesses when the
+  // bases allow.
+  const bool vec2 = all_aligned({in, out}, 4);
+  const utility::Launch l = utility::plan_rows(rows, vec2 ? kFeatures / 2 : kFeatures);
+  if (vec2) im2col_kernel<2><<<l.grid, l.block, 0, as_stream(stream)>>>(in, out, rows);
+  else im2col_kernel<1><<<l.grid, l.block, 0, as_stream(stream)>>>(in, out, rows);
+  check_launch(ck.entry());
+}
+
+void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const TensorArg& pos_emb, int S, int D,
+                          int S_per_view, Stream stream) {
+  ArgCheck ck("patch_embed_bias_pos");
+  ck.positive("S", S);
+  ck.positive("D", D);
+  ck.positive("S_per_view", S_per_view);
+  ck.rows("output", output, {DType::kF16}, S, D);
+  ck.vector("bias", bias, {DType::kF16}, D);
+  ck.rows("pos_emb", pos_emb, {DType::kF16}, S_per_view, D);
+  utility::ready(ck);
+  const bool vec8 = utility::vec16_ok({output.data, bias.data, pos_emb.data}, {D}, sizeof(__half));
+  const utility::Launch l = utility::plan_rows(S, vec8 ? D / 8 : D);
+  __half* out = utility::mptr<__half>(output);
+  const __half* b = utility::cptr<__half>(bias);
+  const __half* p = utility::cptr<__half>(pos_emb);
+  if (vec8) bias_pos_kernel<8><<<l.grid, l.block, 0, as_stream(stream)>>>(out, b, p, S, D, S_per_view);
+  else bias_pos_kernel<1><<<l.grid, l.block, 0, as_stream(stream)>>>(out, b, p, S, D, S_per_view);
+  check_launch(ck.entry());
+}
+
+}  // namespace flash_rt::patch

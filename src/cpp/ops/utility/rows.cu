@@ -1,0 +1,85 @@
+// Row-structured utility entries (SPEC 2.8): bias add, strided column copy, GQA head repeat.
+#include "flash_rt/utility/row_ops.cuh"
+#include "utility/common.cuh"
+#include "utility/utility.h"
+
+namespace flash_rt::utility {
+namespace {
+
+template <typename T>
+void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, int D, Stream stream) {
+  ArgCheck ck(entry);
+  ck.positive("S", S);
+  ck.positive("D", D);
+  ck.rows("x", x, {kDType<T>}, S, D);
+  ck.vector("b", b, {kDType<T>}, D);
+  ready(ck);
+  const bool vec8 = vec16_ok({x.data, b.data}, {D}, sizeof(T));
+  const Launch l = plan_rows(S, vec8 ? D / 8 : D);
+  if (vec8) add_bias_kernel<T, 8><<<l.grid, l.block, 0, as_stream(stream)>>>(mptr<T>(x), cptr<T>(b), S, D);
+  else add_bias_kernel<T, 1><<<l.grid, l.block, 0, as_stream(stream)>>>(mptr<T>(x), cptr<T>(b), S, D);
+  check_launch(ck.entry());
+}
+
+}  // namespace
+
+void add_bias_fp16(const TensorArg& x, const TensorArg& b, int S, int D, Stream stream) {
+  add_bias<__half>("add_bias_fp16", x, b, S, D, stream);
+}
+
+void add_bias_bf16(const TensorArg& x, const TensorArg& b, int S, int D, Stream stream) {
+  add_bias<__nv_bfloat16>("add_bias_bf16", x, b, S, D, stream);
+}
+
+void gpu_strided_copy_fp16(const TensorArg& src, const TensorArg& dst, int rows, int dst_cols, int64_t src_stride,
+                           int64_t col_offset, Stream stream) {
+  using T = __half;
+  ArgCheck ck("gpu_strided_copy_fp16");
+  ck.positive("rows", rows);
+  ck.positive("dst_cols", dst_cols);
+  ck.non_negative("src_stride", src_stride);
+  ck.non_negative("col_offset", col_offset);
+  const int64_t last = span_end(ck, "src_stride", col_offset, rows - 1, src_stride);
+  const int64_t need = span_end(ck, "src_stride", last, 1, dst_cols);
+  check_span(ck, "src", src, {DType::kF16}, need, "(rows - 1) * src_stride + col_offset + dst_cols");
+  ck.rows("dst", dst, {DType::kF16}, rows, dst_cols);
+  ready(ck);
+  const T* s = cptr<T>(src) + col_offset;
+  const bool vec8 = vec16_ok({s, dst.data}, {dst_cols, rows > 1 ? src_stride : 0}, sizeof(T));
+  const Launch l = plan_rows(rows, vec8 ? dst_cols / 8 : dst_cols);
+  if (vec8) strided_copy_kernel<T, 8><<<l.grid, l.block, 0, as_stream(stream)>>>(s, mptr<T>(dst), rows, dst_cols, src_stride);
+  else strided_copy_kernel<T, 1><<<l.grid, l.block, 0, as_stream(stream)>>>(s, mptr<T>(dst), rows, dst_cols, src_stride);
+  check_launch(ck.entry());
+}
+
+void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int S, int NH_src, int HD, int repeat,
+                                 Stream stream) {
+  using T = __half;
+  ArgCheck ck("gpu_repeat_interleave_heads");
+  ck.positive("S", S);
+  ck.positive("NH_src", NH_src);
+  ck.positive("HD", HD);
+  ck.positive("repeat", repeat);
+  const int64_t src_width = int64_t{NH_src} * HD;
+  const int64_t dst_width = src_width * repeat;
+  ck.rows("src", src, {DType::kF16}, S, src_width);
+  ck.rows("dst", dst, {DType::kF16}, S, dst_width);
+  ready(ck);
+  // 16-byte units stay inside one head: HD a multiple of 8 (then so are both row widths).
+  const bool vec8 = vec16_ok({src.data, dst.data}, {HD}, sizeof(T));
+  const Launch l = plan_rows(S, vec8 ? dst_width / 8 : dst_width);
+  const bool wide = dst_width >= (int64_t{1} << 32);
+  const cudaStream_t st = as_stream(stream);
+  const T* s = cptr<T>(src);
+  T* d = mptr<T>(dst);
+  if (vec8) {
+    if (wide) repeat_heads_kernel<T, 8, uint64_t><<<l.grid, l.block, 0, st>>>(s, d, S, NH_src, HD, repeat);
+    else repeat_heads_kernel<T, 8, uint32_t><<<l.grid, l.block, 0, st>>>(s, d, S, NH_src, HD, repeat);
+  } else {
+    if (wide) repeat_heads_kernel<T, 1, uint64_t><<<l.grid, l.block, 0, st>>>(s, d, S, NH_src, HD, repeat);
+    else repeat_heads_kernel<T, 1, uint32_t><<<l.grid, l.block, 0, st>>>(s, d, S, NH_src, HD, repeat);
+  }
+  check_launch(ck.entry());
+}
+
+}  // namespace flash_rt::utility
