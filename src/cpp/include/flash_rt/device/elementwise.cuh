@@ -185,7 +185,9 @@ void run_elementwise(const ArgCheck& ck, const Op& op, int64_t rows, int64_t col
 
 // How an fp32 result is stored (SPEC 1.2): rounded to the storage type, or as FP8
 // E4M3(CLAMP448(y * (1 / d))) with d = *d_scale (amax / 448), optionally floored at 1e-12.
-// The reciprocal is formed once per thread (init).
+// init() only issues the load of d, before the operand loads; the reciprocal is formed where
+// it is used (once per thread: the compiler shares it between items), so that no instruction
+// waiting for d sits in front of the operand loads.
 enum class Store { kSame, kFp8Scaled, kFp8ScaledFloor };
 
 template <typename OutT, Store S>
@@ -201,13 +203,11 @@ struct Encoder<uint8_t, S> {
   static_assert(S != Store::kSame, "FP8 outputs need a scale");
   using Elem = uint8_t;
   const float* d_scale = nullptr;  // [1] device
-  float inv = 1.f;
-  __device__ __forceinline__ void init() {
-    const float d = *d_scale;
-    inv = 1.f / (S == Store::kFp8ScaledFloor ? fmaxf(d, 1e-12f) : d);
-  }
+  float d = 1.f;
+  __device__ __forceinline__ void init() { d = *d_scale; }
   template <int V>
   __device__ __forceinline__ void store(uint8_t* p, const float (&y)[V]) const {
+    const float inv = 1.f / (S == Store::kFp8ScaledFloor ? fmaxf(d, 1e-12f) : d);
     float q[V];
 #pragma unroll
     for (int i = 0; i < V; ++i) q[i] = clamp448(y[i] * inv);
