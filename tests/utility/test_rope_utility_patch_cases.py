@@ -209,7 +209,9 @@ def test_rejected_calls_write_nothing(fvk, case):
     before = snapshot(t)
     for a in case.tensor_args:
         good = t[a.name]
-        bad = [(good.reshape(-1)[:-1], ValueError)] if good.numel() > 1 else []
+        # Half the elements: too few for any entry (some read less than their case tensor holds,
+        # e.g. the strided copy never reads the tail of the last source row).
+        bad = [(good.reshape(-1)[: good.numel() // 2], ValueError)] if good.numel() > 1 else []
         if case.name != "gpu_copy":  # a byte copy takes any dtype
             bad.append((torch.empty(good.shape, dtype=WRONG_DTYPE[a.dtype], device="cuda"), TypeError))
         if good.dim() >= 2 and good.shape[-1] > 1 and case.name != "gpu_copy":
