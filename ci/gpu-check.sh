@@ -4,6 +4,7 @@
 # (default ./gpu-check-out).
 #
 #   bash ci/gpu-check.sh [build|test|bench|all] [extra bench args...]
+#   FLASH_RT_BENCH_GROUPS="norm fused_norm" bash ci/gpu-check.sh bench     (default: every group)
 #
 # The GPU machine has no network: the build runs without isolation against the installed
 # scikit-build-core / nanobind / cmake / ninja and the toolkit's cuBLAS.
@@ -35,9 +36,11 @@ fi
 if [[ "$stage" == test || "$stage" == all ]]; then
   # Run from the tests directory so `import flash_rt` is the installed package, not src/.
   run pytest-gpu "$PY" -m pytest "$PWD/tests" -m gpu -q -p no:cacheprovider --rootdir "$PWD" \
-      --junitxml "$OUT/pytest-gpu.xml" -x --maxfail=20 -o addopts="" -ra
+      --junitxml "$OUT/pytest-gpu.xml" --maxfail=100 -o addopts="" -ra
 fi
 if [[ "$stage" == bench || "$stage" == all ]]; then
-  (cd /tmp && run bench "$PY" -m flash_rt bench --out "$OUT" "$@")
+  for group in ${FLASH_RT_BENCH_GROUPS:-norm fused_norm activation fused quantize rope utility patch}; do
+    (cd /tmp && run "bench-$group" "$PY" -m flash_rt bench --group "$group" --out "$OUT" "$@")
+  done
 fi
 exit $status
