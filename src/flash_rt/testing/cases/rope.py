@@ -7,10 +7,11 @@ heads, HD 256", BENCH.md, which is Pi0's attention layout):
   * qkv_split_rope_kvcache_fp16: the same, qkv_stride = 10 D, caches Kc, Vc exactly [S, D]
     (kc_offset 0, kc_stride D), so every cache element is written once. Offsets, gaps, several
     KV heads and odd V widths are covered in tests/rope.
-  * rope_apply: S = seq_len, D = head_dim, Q [S, 8, D], K [S, D].
-  * rope_rotate_half_fp16: S rows, D = HD, x [S, 8, D].
+  * rope_apply: S = seq_len, D = head_dim, Q [S, 8 D] (= [S, 8, D]), K [S, D].
+  * rope_rotate_half_fp16: S rows, D = HD, x [S, 8 D] (= [S, 8, D]).
   * gpu_fill_neginf_*: n = S * D elements (logits [S, D]).
 RoPE tables hold real (cos, sin) values of positions 37 .. 37 + S - 1 (a decode-style offset).
+Every tensor is [S, k D] (kind "rows"), so benchmarks can extend it past the rows they make.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def _int(name, fn):
     return Arg(name, "int", value_fn=fn)
 
 
-def _t(name, dtype, shape_fn, **kw):
-    return Arg(name, "tensor", dtype, shape_fn=shape_fn, **kw)
+def _rows(name, dtype, width=1, **kw):
+    """[S, width * D]: kind "rows", so the benchmark can extend it past its 1024 made rows."""
+    return Arg(name, "rows", dtype, width=width, **kw)
 
 
 def _table(dtype):
@@ -49,13 +51,12 @@ def _half_table(which, dtype):
 
 
 def _qkv(dtype, name="qkv"):
-    return _t(name, dtype, lambda S, D: (S, (Q_HEADS + 2 * KV_HEADS) * D))
+    return _rows(name, dtype, Q_HEADS + 2 * KV_HEADS)
 
 
 def _qkv_out(dtype):
-    return (_t("Q", dtype, lambda S, D: (S, Q_HEADS * D), output=True),
-            _t("K", dtype, lambda S, D: (S, KV_HEADS * D), output=True),
-            _t("V", dtype, lambda S, D: (S, KV_HEADS * D), output=True))
+    return (_rows("Q", dtype, Q_HEADS, output=True), _rows("K", dtype, KV_HEADS, output=True),
+            _rows("V", dtype, KV_HEADS, output=True))
 
 
 def _dims(qkv: torch.Tensor):
@@ -101,28 +102,24 @@ def _cases() -> list[Case]:
     for name, dt in (("qkv_split", BF16), ("qkv_split_fp16", F16)):
         c.append(Case(name, (_qkv(dt), *_qkv_out(dt), S_, *dims), _split_ref, bench_shapes=BENCH))
     c.append(Case("qkv_split_rope",
-                  (_qkv(BF16), _t("rope_weights", BF16, lambda S, D: (S, D), init=_table(BF16)), *_qkv_out(BF16),
+                  (_qkv(BF16), _rows("rope_weights", BF16, init=_table(BF16)), *_qkv_out(BF16),
                    S_, *dims, Arg("head_dim", "D")),
                   _split_rope_ref, bench_shapes=BENCH))
     c.append(Case("qkv_split_rope_kvcache_fp16",
-                  (_qkv(F16), _t("rope", F16, lambda S, D: (S, D), init=_table(F16)),
-                   _t("Q", F16, lambda S, D: (S, Q_HEADS * D), output=True),
-                   _t("Kc", F16, lambda S, D: (S, KV_HEADS * D), output=True),
-                   _t("Vc", F16, lambda S, D: (S, KV_HEADS * D), output=True),
+                  (_qkv(F16), _rows("rope", F16, init=_table(F16)), _rows("Q", F16, Q_HEADS, output=True),
+                   _rows("Kc", F16, KV_HEADS, output=True), _rows("Vc", F16, KV_HEADS, output=True),
                    Arg("S", "S"), _int("Q_dim", lambda S, D: Q_HEADS * D), _int("K_dim", lambda S, D: KV_HEADS * D),
                    Arg("HD", "D"), _int("qkv_stride", lambda S, D: (Q_HEADS + 2 * KV_HEADS) * D),
                    _int("kc_offset", lambda S, D: 0), _int("kc_stride", lambda S, D: KV_HEADS * D)),
                   _kvcache_ref, bench_shapes=BENCH))
     c.append(Case("rope_apply",
-                  (_t("rope_weights", BF16, lambda S, D: (S, D), init=_table(BF16)),
-                   _t("Q", BF16, lambda S, D: (S, Q_HEADS, D), inplace=True),
-                   _t("K", BF16, lambda S, D: (S, D), inplace=True),
+                  (_rows("rope_weights", BF16, init=_table(BF16)), _rows("Q", BF16, Q_HEADS, inplace=True),
+                   _rows("K", BF16, inplace=True),
                    Arg("seq_len", "S"), _int("num_heads", lambda S, D: Q_HEADS), Arg("head_dim", "D")),
                   _rope_apply_ref, bench_shapes=BENCH))
     c.append(Case("rope_rotate_half_fp16",
-                  (_t("x", F16, lambda S, D: (S, Q_HEADS, D), inplace=True),
-                   _t("cos_table", F16, lambda S, D: (S, D), init=_half_table(0, F16)),
-                   _t("sin_table", F16, lambda S, D: (S, D), init=_half_table(1, F16)),
+                  (_rows("x", F16, Q_HEADS, inplace=True), _rows("cos_table", F16, init=_half_table(0, F16)),
+                   _rows("sin_table", F16, init=_half_table(1, F16)),
                    Arg("S", "S"), _int("NH", lambda S, D: Q_HEADS), Arg("HD", "D")),
                   _rotate_half_ref, bench_shapes=BENCH))
     # The reference reads only the output's shape and dtype.

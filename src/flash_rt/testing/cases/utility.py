@@ -6,10 +6,11 @@ What S and D mean here:
   * gpu_copy: fp16 [S, D] buffers, nbytes = 2 S D.
   * gpu_strided_copy_fp16: the K chunk of an interleaved [S, 3 D] QKV buffer (SigLIP):
     rows = S, dst_cols = D, src_stride = 3 D, col_offset = D.
-  * gpu_repeat_interleave_heads: GQA expansion of one KV head to 8 (Pi0): src [S, 1, D],
-    dst [S, 8, D] (HD = D).
-  * gpu_euler_step: T = S, action_dim = D, dt = -0.1; velocity [S + 1, D] read from
-    vel_elem_offset = D (the caller's last T rows).
+  * gpu_repeat_interleave_heads: GQA expansion of one KV head to 8 (Pi0): src [S, D]
+    (= [S, 1, D]), dst [S, 8 D] (= [S, 8, D]), HD = D.
+  * gpu_euler_step: T = S, action_dim = D, dt = -0.1, velocity [S, D] from offset 0 (element
+    offsets into a longer velocity buffer are covered in tests/utility).
+Every tensor is [S, k D] (kind "rows"), so benchmarks can extend it past the rows they make.
 """
 
 from __future__ import annotations
@@ -26,10 +27,6 @@ DT = -0.1
 
 def _int(name, fn):
     return Arg(name, "int", value_fn=fn)
-
-
-def _t(name, dtype, shape_fn, **kw):
-    return Arg(name, "tensor", dtype, shape_fn=shape_fn, **kw)
 
 
 def _add_bias_ref(x, b):
@@ -58,12 +55,11 @@ def _strided_ref(src):
 
 
 def _repeat_ref(src):
-    S, D = src.shape[0], src.shape[-1]
-    return R.repeat_interleave_heads(src, 1, D, REPEAT).reshape(S, REPEAT, D)
+    return R.repeat_interleave_heads(src, 1, src.shape[-1], REPEAT)
 
 
 def _euler_ref(actions, velocity):
-    return R.euler_step(actions, velocity, DT, actions.shape[-1])
+    return R.euler_step(actions, velocity, DT, 0)
 
 
 def _cases() -> list[Case]:
@@ -85,13 +81,13 @@ def _cases() -> list[Case]:
                    Arg("dst_cols", "D"), _int("src_stride", lambda S, D: 3 * D), _int("col_offset", lambda S, D: D)),
                   _strided_ref))
     c.append(Case("gpu_repeat_interleave_heads",
-                  (_t("src", F16, lambda S, D: (S, 1, D)), _t("dst", F16, lambda S, D: (S, REPEAT, D), output=True),
+                  (Arg("src", "rows", F16), Arg("dst", "rows", F16, width=REPEAT, output=True),
                    S_, _int("NH_src", lambda S, D: 1), Arg("HD", "D"), _int("repeat", lambda S, D: REPEAT)),
                   _repeat_ref, bench_shapes=tuple((s, 256) for s in (1, 16, 64, 256, 1024, 4096, 16384))))
     c.append(Case("gpu_euler_step",
-                  (Arg("actions", "rows", F32, inplace=True), _t("velocity", F16, lambda S, D: (S + 1, D)),
+                  (Arg("actions", "rows", F32, inplace=True), Arg("velocity", "rows", F16),
                    Arg("T", "S"), Arg("action_dim", "D"), Arg("dt", "float", value_fn=lambda S, D: DT),
-                   _int("vel_elem_offset", lambda S, D: D)),
+                   _int("vel_elem_offset", lambda S, D: 0)),
                   _euler_ref, bench_shapes=((16, 32), (50, 32), (1, 2048), (256, 2048), (4096, 2048),
                                             (16384, 4096))))
     for case in c:
