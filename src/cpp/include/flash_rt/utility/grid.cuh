@@ -4,9 +4,9 @@
 // Row kernels: `rows` rows of `units` work units each (a unit is one 16-byte vector, or one
 // scalar element / element pair on the fallback path). threadIdx.x walks the units of a row,
 // threadIdx.y picks one of the rows a CTA shares (narrow rows), blockIdx.x the row group and
-// blockIdx.y a chunk of a wide row (both loop when the grid would be too large). One unit per thread is the common case, so even a single
-// row (decode, S = 1) has all its loads in flight at once, and the index math needs no
-// division by the row width. All offsets are 64-bit.
+// blockIdx.y a chunk of a wide row (both loop when the grid would be too large). One unit per
+// thread is the common case, so even a single row (decode, S = 1) has all its loads in flight
+// at once, and the index math needs no division by the row width. All offsets are 64-bit.
 //
 // Flat kernels: n elements in VEC-element units, one unit per thread (grid-stride beyond the
 // grid cap), then the n % VEC tail elements one per thread: nothing is left unwritten.
@@ -19,7 +19,7 @@
 
 namespace flash_rt::utility {
 
-inline constexpr int kCtaThreads = 256;       // target threads per CTA
+inline constexpr int kCtaThreads = 256;     // target threads per CTA
 inline constexpr int kMaxRowThreads = 512;  // a wider row is split into chunks (blockIdx.y)
 inline constexpr int64_t kMaxGridX = (int64_t{1} << 31) - 1;  // more rows: the kernels loop
 inline constexpr int64_t kMaxGridY = 65535;
