@@ -97,7 +97,9 @@ __device__ __forceinline__ uint32_t abs_max_bits(const device::Packed<T, VEC>& v
     return m;
   } else {
     static_assert(VEC == 1, "VEC 8 or 1");
-    return max(m, static_cast<uint32_t>(v.word) & 0x7FFFu);
+    // Lane-wise too: a scalar merged into maxima of the 8-wide path must land in the low lane,
+    // not be compared against both packed lanes as one 32-bit number.
+    return __vmaxu2(m, static_cast<uint32_t>(v.word) & 0x7FFFu);
   }
 }
 
