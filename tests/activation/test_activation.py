@@ -19,7 +19,14 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from flash_rt.testing.cases.activation import CASES as ACT_CASES  # noqa: E402
-from flash_rt.testing.checks import check_outputs, prepare, run_checked, seed_of, snapshot  # noqa: E402
+from flash_rt.testing.checks import (  # noqa: E402
+    check_graph_replay,
+    check_outputs,
+    prepare,
+    run_checked,
+    seed_of,
+    snapshot,
+)
 from flash_rt.testing.numerics import (  # noqa: E402
     assert_close,
     assert_same_bits,
@@ -162,29 +169,7 @@ def test_calling_conventions_agree(fvk, case):
 def test_cuda_graph_replay(fvk, case):
     """Capture one call, replay it on new values loaded into the same buffers."""
     S, D = ONE_S, ONE_D
-    seed = seed_of(case.name, "graph")
-    t, guards = prepare(case, S, D, seed=seed)
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):
-        case.call(fvk, t, S, D, stream=side.cuda_stream)
-    torch.cuda.current_stream().wait_stream(side)
-    torch.cuda.synchronize()
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        case.call(fvk, t, S, D, stream=torch.cuda.current_stream().cuda_stream)
-    for replay in range(2):
-        fresh = case.make(S, D, device="cuda", seed=seed + 1 + replay)
-        for a in case.tensor_args:
-            if a.inplace:
-                guards[a.name].reset(copy_from=fresh[a.name])
-            else:
-                t[a.name].copy_(fresh[a.name])
-        before = snapshot(t)
-        ref = case.reference(before)
-        graph.replay()
-        torch.cuda.synchronize()
-        check_outputs(case, t, guards, before, ref, what=f"[graph replay {replay}]")
+    check_graph_replay(fvk, case, S, D, seed=seed_of(case.name, "graph"))
 
 
 @pytest.mark.gpu

@@ -10,7 +10,14 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from flash_rt.testing.cases.fused_norm import CASES as FUSED_NORM_CASES  # noqa: E402
-from flash_rt.testing.checks import check_outputs, prepare, run_checked, seed_of, snapshot  # noqa: E402
+from flash_rt.testing.checks import (  # noqa: E402
+    check_graph_replay,
+    check_outputs,
+    prepare,
+    run_checked,
+    seed_of,
+    snapshot,
+)
 from flash_rt.testing.numerics import assert_close, assert_same_bits, fp8_codes  # noqa: E402
 from flash_rt.testing.shapes import NORM_ONE_SHAPE, NORM_TEST_SHAPES  # noqa: E402
 
@@ -77,31 +84,7 @@ def test_calling_conventions_agree(fvk, case):
 @pytest.mark.parametrize("case", CASE_PARAMS)
 def test_cuda_graph_replay(fvk, case):
     S, D = ONE_S, ONE_D
-    seed = seed_of(case.name, "graph")
-    t, guards = prepare(case, S, D, seed=seed)
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):
-        case.call(fvk, t, S, D, stream=side.cuda_stream)
-    torch.cuda.current_stream().wait_stream(side)
-    torch.cuda.synchronize()
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        case.call(fvk, t, S, D, stream=torch.cuda.current_stream().cuda_stream)
-    for replay in range(2):
-        fresh = case.make(S, D, device="cuda", seed=seed + 1 + replay)
-        for a in case.tensor_args:
-            if a.output:
-                guards[a.name].reset()
-            elif a.inplace:
-                guards[a.name].reset(copy_from=fresh[a.name])
-            else:
-                t[a.name].copy_(fresh[a.name])
-        before = snapshot(t)
-        ref = case.reference(before)
-        graph.replay()
-        torch.cuda.synchronize()
-        check_outputs(case, t, guards, before, ref, what=f"[graph replay {replay}]")
+    check_graph_replay(fvk, case, S, D, seed=seed_of(case.name, "graph"))
 
 
 # ---- differential: fused entry == residual add, then the unfused norm entry ------------------

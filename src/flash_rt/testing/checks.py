@@ -62,3 +62,34 @@ def run_checked(fvk, case, S, D, *, seed, misalign=None, eps=None, convert=None)
     torch.cuda.synchronize()
     check_outputs(case, t, guards, before, ref)
     return t
+
+
+def check_graph_replay(fvk, case, S, D, *, seed, replays=2):
+    """Capture one call on the capture stream (after a warm-up call on a side stream, as torch
+    asks), then replay it `replays` times on new input values: the graph must read the live
+    buffers (in-place arguments reloaded, outputs poisoned again before each replay) and write
+    every output element again."""
+    t, guards = prepare(case, S, D, seed=seed)
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        case.call(fvk, t, S, D, stream=side.cuda_stream)
+    torch.cuda.current_stream().wait_stream(side)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        case.call(fvk, t, S, D, stream=torch.cuda.current_stream().cuda_stream)
+    for replay in range(replays):
+        fresh = case.make(S, D, device="cuda", seed=seed + 1 + replay)
+        for a in case.tensor_args:
+            if a.output:
+                guards[a.name].reset()
+            elif a.inplace:
+                guards[a.name].reset(copy_from=fresh[a.name])
+            else:
+                t[a.name].copy_(fresh[a.name])
+        before = snapshot(t)
+        ref = case.reference(before)
+        graph.replay()
+        torch.cuda.synchronize()
+        check_outputs(case, t, guards, before, ref, what=f"[graph replay {replay}]")
