@@ -15,6 +15,7 @@ void bind_quantize(nb::module_& m);
 void bind_rope(nb::module_& m);
 void bind_utility(nb::module_& m);
 void bind_patch(nb::module_& m);
+void bind_gemm(nb::module_& m);
 }  // namespace flash_rt::bindings
 
 namespace {
@@ -32,6 +33,7 @@ constexpr void (*kGroups[])(nb::module_&) = {
     flash_rt::bindings::bind_context,    flash_rt::bindings::bind_norm,    flash_rt::bindings::bind_fused_norm,
     flash_rt::bindings::bind_activation, flash_rt::bindings::bind_fused,   flash_rt::bindings::bind_quantize,
     flash_rt::bindings::bind_rope,       flash_rt::bindings::bind_utility, flash_rt::bindings::bind_patch,
+    flash_rt::bindings::bind_gemm,
 };
 
 }  // namespace

@@ -1,0 +1,167 @@
+// GEMM group (SPEC 2.5): GemmRunner (cuBLASLt), gmm_fp16 (cuBLAS), fp8_gemm_descale_*.
+//
+// Layouts (all row-major, dense, leading dimension = logical width):
+//   NN : D[M,N] = A[M,K] . B[K,N]     (weight stored [K, N], the transpose of Linear.weight)
+//   NT : D[M,N] = A[M,K] . B[N,K]^T   (weight stored [N, K], PyTorch layout)
+// fp32 accumulation (CUBLAS_COMPUTE_32F), one final rounding to D's dtype. FP8 operands are
+// E4M3 (handed over as float8_e4m3fn, uint8 or int8); FP8 scales are device float32 [1]
+// holding amax/448 and are multiplied in: D = (*scale_a) * (*scale_b) * A.B (SPEC 1.2).
+//
+// Column-major mapping. cuBLASLt is column-major, so a row-major D[M,N] is the column-major
+// D^T[N,M] and every problem is handed over as D^T = B^T . A^T: cuBLASLt's first operand is
+// our B, its second our A, and its (m, n, k) is our (N, M, K). For NT this is cuBLASLt's
+// "TN" arrangement (both operands K-contiguous), the only one its FP8 kernels accept on
+// SM89/SM90. For NN the weight [K, N] is N-contiguous, so the FP8 NN entries may still be
+// rejected there; cuBLASLt's refusal (an empty heuristic) is raised as RuntimeError naming
+// the NT entry (a [N, K] weight) as the way out. (Unverified on a GPU: see the tests.)
+//
+// Errors: bad arguments -> ValueError/TypeError before anything runs; every cuBLASLt/cuBLAS
+// status is checked -> RuntimeError with cublasGetStatusString; an empty heuristic raises
+// (an uninitialised algorithm is never run).
+//
+// Alignment: every operand address must be 16-byte aligned (the heuristic is queried with a
+// 16-byte minimum alignment, so any address that passes runs the cached algorithm). FP8
+// entries also need K % 16 == 0 and N % 16 == 0 (cuBLASLt's FP8 requirement of 16-byte
+// leading dimensions); violations raise ValueError, not a cuBLASLt failure.
+//
+// CUDA graphs: descriptors and the heuristic's algorithm are created on the first call per
+// key (op, dtypes, M, N, K, epilogue) and cached for the runner's lifetime. Call every shape
+// once before capture (warm-up); a cache miss while `stream` is capturing raises
+// RuntimeError instead of creating descriptors inside the capture. Cached calls allocate
+// nothing and never sync. The benchmark/autotune methods run on stream 0, synchronise the
+// device, and are never capture-safe.
+//
+// Threads: a GemmRunner is not thread-safe (its cache and workspace are unguarded); use one
+// runner per thread, or serialise calls. The process-global runner behind fp8_gemm_descale_*
+// is guarded by a mutex.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <tuple>
+
+#include "flash_rt/core/tensor.h"
+
+struct cublasLtContext;
+
+namespace flash_rt::context {
+class FvkContext;
+}
+
+namespace flash_rt::gemm {
+
+using Stream = std::uintptr_t;
+
+// Which family a cached plan belongs to (part of the cache key).
+enum class Op : int {
+  kNN16,        // fp16/bf16 NN, optional bias/GELU/residual
+  kNT16,        // bf16 NT (benchmark)
+  kFp8NN,       // FP8 NN, device scale pointers
+  kFp8NT,       // FP8 NT, device scale pointers
+  kFp8NNAlpha,  // FP8 NN, host alpha, bias epilogues
+  kFp8NTAlpha,  // FP8 NT, host alpha (benchmark)
+};
+
+class GemmRunner {
+ public:
+  // The workspace: 32 MiB (not the original's 256 MiB): cuBLASLt's own recommendation for
+  // Hopper is 32 MiB, and a smaller reservation leaves memory to the model. Raises
+  // RuntimeError without a usable CUDA device.
+  static constexpr std::size_t kWorkspaceBytes = 32u << 20;
+
+  GemmRunner();
+  ~GemmRunner();
+  GemmRunner(const GemmRunner&) = delete;
+  GemmRunner& operator=(const GemmRunner&) = delete;
+
+  // ---- 16-bit NN (A [M,K], B [K,N], D [M,N], bias [N]; all the same 16-bit dtype) ----
+  void fp16_nn(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+               Stream stream);  // fp16: D = A.B
+  void bf16_nn(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+               Stream stream);  // bf16: D = A.B
+  void bf16_nn_res(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                   Stream stream);  // bf16: D <- A.B + D (residual added in fp32)
+  void bf16_nn_bias(const TensorArg& A, const TensorArg& B, const TensorArg& D, const TensorArg& bias,
+                    int M, int N, int K, Stream stream);  // bf16: D = A.B + bias
+  void bf16_nn_bias_gelu(const TensorArg& A, const TensorArg& B, const TensorArg& D,
+                         const TensorArg& bias, int M, int N, int K,
+                         Stream stream);  // bf16: D = GELU(A.B + bias), cuBLASLt GELU_BIAS
+  void bf16_nn_bias_res(const TensorArg& A, const TensorArg& B, const TensorArg& D,
+                        const TensorArg& bias, int M, int N, int K,
+                        Stream stream);  // bf16: D <- A.B + bias + D
+
+  // ---- FP8 (A [M,K] E4M3; B [N,K] for NT, [K,N] for NN; scales float32 [1]) ----
+  // NT, bf16 D = (*sa)(*sb) A.B^T
+  void fp8_run_dev(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                   const TensorArg& d_scale_a, const TensorArg& d_scale_b, Stream stream);
+  // NN, bf16 D = (*sa)(*sb) A.B
+  void fp8_nn_dev(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                  const TensorArg& d_scale_a, const TensorArg& d_scale_b, Stream stream);
+  // NN, fp16 D = (*act)(*w) A.B
+  void fp8_descale_fp16(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                        const TensorArg& act_descale, const TensorArg& w_descale, Stream stream);
+  // NN, fp16 D = alpha A.B + bias (bias fp16 [N], host alpha, no scale pointers)
+  void fp8_nn_bias(const TensorArg& A, const TensorArg& B, const TensorArg& D, const TensorArg& bias,
+                   int M, int N, int K, float alpha, Stream stream);
+  // NN, fp16 D <- alpha A.B + bias + D
+  void fp8_nn_bias_res(const TensorArg& A, const TensorArg& B, const TensorArg& D, const TensorArg& bias,
+                       int M, int N, int K, float alpha, Stream stream);
+  // NN, fp16 D = GELU(alpha A.B + bias)
+  void fp8_nn_gelu_bias(const TensorArg& A, const TensorArg& B, const TensorArg& D, const TensorArg& bias,
+                        int M, int N, int K, float alpha, Stream stream);
+
+  // ---- benchmarks / autotune: stream 0, device sync, not capture-safe ----
+  // NT bf16 D = alpha A.B^T + beta D, warmup + iters runs; mean ms per run.
+  float bf16_gemm(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                  float alpha, float beta, int warmup, int iters);
+  // NT FP8 -> bf16, D = scale_a * scale_b * A.B^T (host scales); mean ms per run.
+  float fp8_gemm(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                 float scale_a, float scale_b, int warmup, int iters);
+  // Times up to num_algos heuristic candidates for the bf16_nn / fp8_nn_dev key (3 warm-up +
+  // 10 timed runs each), caches the fastest, prints one line. Clobbers D.
+  void autotune_bf16_nn(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                        int num_algos);
+  void autotune_fp8_nn_dev(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                           const TensorArg& d_scale_a, const TensorArg& d_scale_b, int num_algos);
+
+  // One cached cuBLASLt plan (descriptors + algorithm) and one validated call; both defined
+  // in gemm_runner.cpp (opaque here, so only this group's launchers can build a Call).
+  struct Plan;
+  struct Call;
+  // (op, A/B dtype, D dtype, M, N, K, epilogue, accumulate)
+  using Key = std::tuple<int, int, int, int, int, int, int, int>;
+
+  // Runs a Call that was already validated (used by fp8_gemm_descale_*).
+  void run(const char* entry, const Call& c, Stream stream);
+
+ private:
+  Plan& plan(const char* entry, const Call& c, Stream stream);
+  void autotune(const char* entry, const Call& c, int num_algos);
+  float bench(const char* entry, const Call& c, int warmup, int iters);
+
+  cublasLtContext* handle_ = nullptr;
+  void* workspace_ = nullptr;
+  std::map<Key, std::unique_ptr<Plan>> plans_;
+};
+
+// cuBLAS GemmEx, fp16 NN: C[M,N] <- A[M,K].B[K,N] + beta C, fp32 compute, CUBLAS_GEMM_DEFAULT.
+// Uses ctx's handle, re-bound to `stream` (one context must not be shared by concurrent threads).
+void gmm_fp16(context::FvkContext& ctx, const TensorArg& A, const TensorArg& B, const TensorArg& C, int M,
+              int N, int K, float beta, Stream stream);
+
+// NN FP8: C[M,N] = (*act_descale)(*w_descale) A[M,K].B[K,N], out fp16 / bf16 / fp32.
+// Backed by one process-global GemmRunner, created lazily on the first call and guarded by a
+// mutex (so callable from several threads; calls are serialised). Same capture rule: warm
+// every shape up before capture.
+void fp8_gemm_descale_fp16(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N, int K,
+                           const TensorArg& act_descale, const TensorArg& w_descale, Stream stream);
+void fp8_gemm_descale_bf16out(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N,
+                              int K, const TensorArg& act_descale, const TensorArg& w_descale,
+                              Stream stream);
+void fp8_gemm_descale_f32out(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N,
+                             int K, const TensorArg& act_descale, const TensorArg& w_descale,
+                             Stream stream);
+
+}  // namespace flash_rt::gemm

@@ -1,0 +1,584 @@
+// GemmRunner (SPEC 2.5.1), gmm_fp16 (2.5.2), fp8_gemm_descale_* (2.5.3). Host code only:
+// cuBLASLt / cuBLAS do the work. Layout mapping, errors and the capture rule: gemm.h.
+#include "gemm/gemm.h"
+
+#include <cublasLt.h>
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <mutex>
+#include <vector>
+
+#include "context/context.h"
+#include "flash_rt/core/check.h"
+#include "flash_rt/core/cuda_check.h"
+#include "flash_rt/core/errors.h"
+
+namespace flash_rt::gemm {
+
+// Everything one cuBLASLt call needs, validated. Sizes are ours (row-major M, N, K).
+struct GemmRunner::Call {
+  Op op = Op::kNN16;
+  DType ab = DType::kBF16;   // A and B element type (kF8E4M3 for FP8)
+  DType out = DType::kBF16;  // D (and C) element type
+  int M = 0, N = 0, K = 0;
+  cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_DEFAULT;
+  bool accumulate = false;  // C = D with beta 1 (residual)
+  bool nt = false;          // B is [N, K] (else [K, N])
+  bool device_scales = false;
+  const void* a = nullptr;        // [M, K]
+  const void* b = nullptr;        // [K, N] or [N, K]
+  void* d = nullptr;              // [M, N]
+  const void* bias = nullptr;     // [N] or null
+  const float* scale_a = nullptr; // [1] device, FP8 entries with device scales
+  const float* scale_b = nullptr;
+  float alpha = 1.f, beta = 0.f;  // host
+
+  Key key() const {
+    return {static_cast<int>(op), static_cast<int>(ab), static_cast<int>(out), M, N, K,
+            static_cast<int>(epilogue), accumulate ? 1 : 0};
+  }
+};
+
+struct GemmRunner::Plan {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t la = nullptr;  // cuBLASLt's A = our B
+  cublasLtMatrixLayout_t lb = nullptr;  // cuBLASLt's B = our A
+  cublasLtMatrixLayout_t ld = nullptr;  // C and D: column-major [N, M] = row-major D[M, N]
+  cublasLtMatmulAlgo_t algo{};
+
+  ~Plan() {
+    if (ld) cublasLtMatrixLayoutDestroy(ld);
+    if (lb) cublasLtMatrixLayoutDestroy(lb);
+    if (la) cublasLtMatrixLayoutDestroy(la);
+    if (desc) cublasLtMatmulDescDestroy(desc);
+  }
+};
+
+namespace {
+
+constexpr int kAlign = 16;  // bytes: every operand address, and the heuristic's minimum
+
+void check_lt(cublasStatus_t st, const char* entry, const char* what) {
+  if (st != CUBLAS_STATUS_SUCCESS)
+    throw_error(ErrorKind::kRuntime, entry, ": ", what, " failed: ", cublasGetStatusName(st), " (",
+                cublasGetStatusString(st), ")");
+}
+
+cudaDataType_t cuda_type(DType t) {
+  switch (t) {
+    case DType::kF16: return CUDA_R_16F;
+    case DType::kBF16: return CUDA_R_16BF;
+    case DType::kF32: return CUDA_R_32F;
+    default: return CUDA_R_8F_E4M3;
+  }
+}
+
+bool is_fp8(DType t) { return t == DType::kF8E4M3; }
+
+template <typename T>
+void set_attr(cublasLtMatmulDesc_t desc, cublasLtMatmulDescAttributes_t attr, const T& v, const char* entry) {
+  check_lt(cublasLtMatmulDescSetAttribute(desc, attr, &v, sizeof(v)), entry, "cublasLtMatmulDescSetAttribute");
+}
+
+// The per-call pointers (bias, device scales) on a cached descriptor. Host-side only, so it
+// is allowed during capture; a captured graph keeps the pointers of the captured call.
+void set_pointers(cublasLtMatmulDesc_t desc, const GemmRunner::Call& c, const char* entry) {
+  if (c.bias) set_attr(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, c.bias, entry);
+  if (c.device_scales) {
+    // cuBLASLt's A is our B (the weight), its B our A: the product is the same either way.
+    set_attr(desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, c.scale_b, entry);
+    set_attr(desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, c.scale_a, entry);
+  }
+}
+
+bool capturing(Stream stream) {
+  cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
+  const cudaError_t err = cudaStreamIsCapturing(as_stream(stream), &st);
+  if (err != cudaSuccess) {
+    // The legacy stream while another stream captures globally reports an error: that is
+    // a capture in progress too.
+    (void)cudaGetLastError();
+    return err == cudaErrorStreamCaptureImplicit || err == cudaErrorStreamCaptureUnsupported;
+  }
+  return st != cudaStreamCaptureStatusNone;
+}
+
+// ---- validation ----------------------------------------------------------------------
+
+void aligned16(const ArgCheck& ck, const char* name, const TensorArg& t) {
+  if (t.addr() % kAlign != 0)
+    throw_error(ErrorKind::kValue, ck.entry(), ": '", name, "' expected an address aligned to ", kAlign,
+                " bytes (cuBLASLt), got ", Hex{t.addr()});
+}
+
+void matrix(const ArgCheck& ck, const char* name, const TensorArg& t, DType dt, int64_t rows, int64_t cols) {
+  if (is_fp8(dt)) ck.rows(name, t, kFp8Bytes, rows, cols);
+  else ck.rows(name, t, {dt}, rows, cols);
+  aligned16(ck, name, t);
+}
+
+struct Operands {
+  const TensorArg* A;
+  const TensorArg* B;
+  const TensorArg* D;
+  const TensorArg* bias = nullptr;     // [N], dtype bias_dtype
+  const TensorArg* scale_a = nullptr;  // [1] float32
+  const TensorArg* scale_b = nullptr;
+  DType bias_dtype = DType::kBF16;
+  const char* scale_a_name = "d_scale_a";
+  const char* scale_b_name = "d_scale_b";
+  const char* d_name = "D";
+};
+
+// Validates and fills the pointer part of `c` (op, dtypes, sizes, layout already set).
+void validate(const char* entry, GemmRunner::Call& c, const Operands& o) {
+  ArgCheck ck(entry);
+  ck.positive("M", c.M);
+  ck.positive("N", c.N);
+  ck.positive("K", c.K);
+  if (is_fp8(c.ab)) {
+    // cuBLASLt FP8: leading dimensions and K must be multiples of 16 bytes/elements.
+    if (c.K % 16 != 0)
+      throw_error(ErrorKind::kValue, entry, ": 'K' expected a multiple of 16 (cuBLASLt FP8), got ", c.K);
+    if (c.N % 16 != 0)
+      throw_error(ErrorKind::kValue, entry, ": 'N' expected a multiple of 16 (cuBLASLt FP8), got ", c.N);
+  }
+  matrix(ck, "A", *o.A, c.ab, c.M, c.K);
+  if (c.nt) matrix(ck, "B", *o.B, c.ab, c.N, c.K);
+  else matrix(ck, "B", *o.B, c.ab, c.K, c.N);
+  matrix(ck, o.d_name, *o.D, c.out, c.M, c.N);
+  if (o.bias) {
+    ck.vector("bias", *o.bias, {o.bias_dtype}, c.N);
+    aligned16(ck, "bias", *o.bias);
+  }
+  if (o.scale_a) ck.scale(o.scale_a_name, *o.scale_a);
+  if (o.scale_b) ck.scale(o.scale_b_name, *o.scale_b);
+  c.a = o.A->data;
+  c.b = o.B->data;
+  c.d = o.D->data;
+  c.bias = o.bias ? o.bias->data : nullptr;
+  c.device_scales = o.scale_a != nullptr;
+  c.scale_a = o.scale_a ? static_cast<const float*>(o.scale_a->data) : nullptr;
+  c.scale_b = o.scale_b ? static_cast<const float*>(o.scale_b->data) : nullptr;
+}
+
+GemmRunner::Call nn16(DType t, int M, int N, int K, cublasLtEpilogue_t epi, bool accumulate) {
+  GemmRunner::Call c;
+  c.op = Op::kNN16;
+  c.ab = c.out = t;
+  c.M = M, c.N = N, c.K = K;
+  c.epilogue = epi;
+  c.accumulate = accumulate;
+  c.beta = accumulate ? 1.f : 0.f;
+  return c;
+}
+
+GemmRunner::Call fp8(Op op, DType out, int M, int N, int K, bool nt) {
+  GemmRunner::Call c;
+  c.op = op;
+  c.ab = DType::kF8E4M3;
+  c.out = out;
+  c.M = M, c.N = N, c.K = K;
+  c.nt = nt;
+  return c;
+}
+
+GemmRunner::Call fp8_scaled(const char* entry, Op op, DType out, bool nt, const TensorArg& A,
+                            const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                            const TensorArg& sa, const TensorArg& sb, bool descale_names = false) {
+  GemmRunner::Call c = fp8(op, out, M, N, K, nt);
+  Operands o{&A, &B, &D, nullptr, &sa, &sb};
+  if (descale_names) o.scale_a_name = "act_descale", o.scale_b_name = "w_descale";
+  validate(entry, c, o);
+  return c;
+}
+
+// The FP8 NN refusal on SM89/SM90 (see gemm.h): say what to do instead.
+const char* heuristic_hint(const GemmRunner::Call& c) {
+  if (is_fp8(c.ab) && !c.nt)
+    return "; cuBLASLt's FP8 kernels on SM89/SM90 take only K-contiguous operands: store the weight as "
+           "[N, K] and use the NT entry (fp8_run_dev)";
+  return "";
+}
+
+}  // namespace
+
+// ---- GemmRunner --------------------------------------------------------------------------
+
+GemmRunner::GemmRunner() {
+  const char* entry = "GemmRunner";
+  int dev = 0;
+  const cudaError_t err = cudaGetDevice(&dev);
+  if (err != cudaSuccess) {
+    (void)cudaGetLastError();
+    throw_error(ErrorKind::kRuntime, entry, ": no usable CUDA device (", cudaGetErrorName(err), ": ",
+                cudaGetErrorString(err), ")");
+  }
+  cublasLtHandle_t h = nullptr;
+  check_lt(cublasLtCreate(&h), entry, "cublasLtCreate");
+  handle_ = h;
+  const cudaError_t merr = cudaMalloc(&workspace_, kWorkspaceBytes);
+  if (merr != cudaSuccess) {
+    (void)cudaGetLastError();
+    cublasLtDestroy(handle_);
+    handle_ = nullptr;
+    workspace_ = nullptr;
+    throw_error(ErrorKind::kRuntime, entry, ": cudaMalloc of the ", kWorkspaceBytes >> 20,
+                " MiB workspace failed: ", cudaGetErrorName(merr), " (", cudaGetErrorString(merr), ")");
+  }
+}
+
+GemmRunner::~GemmRunner() {
+  plans_.clear();
+  if (workspace_) cudaFree(workspace_);
+  if (handle_) cublasLtDestroy(handle_);
+}
+
+GemmRunner::Plan& GemmRunner::plan(const char* entry, const Call& c, Stream stream) {
+  const Key key = c.key();
+  if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
+  if (capturing(stream))
+    throw_error(ErrorKind::kRuntime, entry, ": first call for this shape (M=", c.M, ", N=", c.N, ", K=", c.K,
+                ") during CUDA graph capture; call it once before capture (warm-up) so that its "
+                "cuBLASLt descriptors and algorithm exist");
+
+  auto p = std::make_unique<Plan>();
+  check_lt(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), entry, "cublasLtMatmulDescCreate");
+  // D^T[N,M] = op(B-buffer) . A-buffer^T, see gemm.h. NT: the B buffer is column-major
+  // [K, N] (ld K), transposed: cuBLASLt's "TN". NN: it is column-major [N, K] (ld N).
+  const cublasOperation_t ta = c.nt ? CUBLAS_OP_T : CUBLAS_OP_N, tb = CUBLAS_OP_N;
+  set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, ta, entry);
+  set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, tb, entry);
+  if (c.epilogue != CUBLASLT_EPILOGUE_DEFAULT) {
+    set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, c.epilogue, entry);
+    // Bias in D's dtype (bf16 for the bf16 entries, fp16 for the FP8 ones).
+    const cudaDataType_t bt = cuda_type(c.out);
+    set_attr(p->desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, bt, entry);
+  }
+  set_pointers(p->desc, c, entry);
+
+  const cudaDataType_t ab = cuda_type(c.ab), out = cuda_type(c.out);
+  if (c.nt)
+    check_lt(cublasLtMatrixLayoutCreate(&p->la, ab, c.K, c.N, c.K), entry, "cublasLtMatrixLayoutCreate");
+  else
+    check_lt(cublasLtMatrixLayoutCreate(&p->la, ab, c.N, c.K, c.N), entry, "cublasLtMatrixLayoutCreate");
+  check_lt(cublasLtMatrixLayoutCreate(&p->lb, ab, c.K, c.M, c.K), entry, "cublasLtMatrixLayoutCreate");
+  check_lt(cublasLtMatrixLayoutCreate(&p->ld, out, c.N, c.M, c.N), entry, "cublasLtMatrixLayoutCreate");
+
+  cublasLtMatmulPreference_t pref = nullptr;
+  check_lt(cublasLtMatmulPreferenceCreate(&pref), entry, "cublasLtMatmulPreferenceCreate");
+  struct PrefGuard {
+    cublasLtMatmulPreference_t p;
+    ~PrefGuard() { cublasLtMatmulPreferenceDestroy(p); }
+  } guard{pref};
+  const std::size_t ws = kWorkspaceBytes;
+  const uint32_t align = kAlign;
+  check_lt(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)),
+           entry, "cublasLtMatmulPreferenceSetAttribute");
+  for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
+    check_lt(cublasLtMatmulPreferenceSetAttribute(pref, attr, &align, sizeof(align)), entry,
+             "cublasLtMatmulPreferenceSetAttribute");
+
+  cublasLtMatmulHeuristicResult_t result{};
+  int found = 0;
+  const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle_, p->desc, p->la, p->lb, p->ld, p->ld, pref, 1,
+                                                           &result, &found);
+  if (st != CUBLAS_STATUS_SUCCESS || found == 0)
+    throw_error(ErrorKind::kRuntime, entry, ": cuBLASLt has no algorithm for M=", c.M, ", N=", c.N, ", K=", c.K,
+                " (cublasLtMatmulAlgoGetHeuristic: ", cublasGetStatusName(st), ", ", cublasGetStatusString(st),
+                ", ", found, " results)", heuristic_hint(c));
+  p->algo = result.algo;
+  return *plans_.emplace(key, std::move(p)).first->second;
+}
+
+void GemmRunner::run(const char* entry, const Call& c, Stream stream) {
+  Plan& p = plan(entry, c, stream);
+  set_pointers(p.desc, c, entry);
+  // C = D: read only when beta != 0 (the residual entries).
+  check_lt(cublasLtMatmul(handle_, p.desc, &c.alpha, c.b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &p.algo,
+                          workspace_, kWorkspaceBytes, as_stream(stream)),
+           entry, "cublasLtMatmul");
+}
+
+namespace {
+// Mean ms of `iters` calls of `fn` on stream 0 after `warmup` calls; the device is synchronised.
+template <typename F>
+float time_ms(const char* entry, int warmup, int iters, F&& fn) {
+  check_cuda(cudaDeviceSynchronize(), entry, "cudaDeviceSynchronize");
+  for (int i = 0; i < warmup; ++i) fn();
+  cudaEvent_t start = nullptr, stop = nullptr;
+  check_cuda(cudaEventCreate(&start), entry, "cudaEventCreate");
+  check_cuda(cudaEventCreate(&stop), entry, "cudaEventCreate");
+  float ms = 0.f;
+  try {
+    check_cuda(cudaEventRecord(start, nullptr), entry, "cudaEventRecord");
+    for (int i = 0; i < iters; ++i) fn();
+    check_cuda(cudaEventRecord(stop, nullptr), entry, "cudaEventRecord");
+    check_cuda(cudaEventSynchronize(stop), entry, "cudaEventSynchronize");
+    check_cuda(cudaEventElapsedTime(&ms, start, stop), entry, "cudaEventElapsedTime");
+  } catch (...) {
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    throw;
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  check_cuda(cudaDeviceSynchronize(), entry, "cudaDeviceSynchronize");
+  return ms / iters;
+}
+}  // namespace
+
+float GemmRunner::bench(const char* entry, const Call& c, int warmup, int iters) {
+  ArgCheck ck(entry);
+  ck.non_negative("warmup", warmup);
+  ck.positive("iters", iters);
+  return time_ms(entry, warmup, iters, [&] { run(entry, c, 0); });
+}
+
+void GemmRunner::autotune(const char* entry, const Call& c, int num_algos) {
+  ArgCheck(entry).positive("num_algos", num_algos);
+  Plan& p = plan(entry, c, 0);
+  set_pointers(p.desc, c, entry);
+  cublasLtMatmulPreference_t pref = nullptr;
+  check_lt(cublasLtMatmulPreferenceCreate(&pref), entry, "cublasLtMatmulPreferenceCreate");
+  struct PrefGuard {
+    cublasLtMatmulPreference_t p;
+    ~PrefGuard() { cublasLtMatmulPreferenceDestroy(p); }
+  } guard{pref};
+  const std::size_t ws = kWorkspaceBytes;
+  const uint32_t align = kAlign;
+  check_lt(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)),
+           entry, "cublasLtMatmulPreferenceSetAttribute");
+  for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
+    check_lt(cublasLtMatmulPreferenceSetAttribute(pref, attr, &align, sizeof(align)), entry,
+             "cublasLtMatmulPreferenceSetAttribute");
+  std::vector<cublasLtMatmulHeuristicResult_t> results(num_algos);
+  int found = 0;
+  check_lt(cublasLtMatmulAlgoGetHeuristic(handle_, p.desc, p.la, p.lb, p.ld, p.ld, pref, num_algos, results.data(),
+                                          &found),
+           entry, "cublasLtMatmulAlgoGetHeuristic");
+  float best = -1.f;
+  int best_i = -1;
+  for (int i = 0; i < found; ++i) {
+    const cublasLtMatmulAlgo_t algo = results[i].algo;
+    bool ok = true;
+    auto once = [&] {
+      if (ok && cublasLtMatmul(handle_, p.desc, &c.alpha, c.b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &algo,
+                               workspace_, kWorkspaceBytes, nullptr) != CUBLAS_STATUS_SUCCESS)
+        ok = false;  // a candidate that refuses to run is skipped, not fatal
+    };
+    const float ms = time_ms(entry, 3, 10, once);
+    if (ok && (best_i < 0 || ms < best)) best = ms, best_i = i;
+  }
+  if (best_i < 0)
+    throw_error(ErrorKind::kRuntime, entry, ": none of the ", found, " cuBLASLt candidates ran for M=", c.M,
+                ", N=", c.N, ", K=", c.K, heuristic_hint(c));
+  p.algo = results[best_i].algo;
+  std::printf("%s: M=%d N=%d K=%d: candidate %d of %d is fastest, %.4f ms\n", entry, c.M, c.N, c.K, best_i, found,
+              static_cast<double>(best));
+  std::fflush(stdout);
+}
+
+// ---- 16-bit NN ----
+
+void GemmRunner::fp16_nn(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                         Stream stream) {
+  Call c = nn16(DType::kF16, M, N, K, CUBLASLT_EPILOGUE_DEFAULT, false);
+  validate("fp16_nn", c, {&A, &B, &D});
+  run("fp16_nn", c, stream);
+}
+
+void GemmRunner::bf16_nn(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                         Stream stream) {
+  Call c = nn16(DType::kBF16, M, N, K, CUBLASLT_EPILOGUE_DEFAULT, false);
+  validate("bf16_nn", c, {&A, &B, &D});
+  run("bf16_nn", c, stream);
+}
+
+void GemmRunner::bf16_nn_res(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                             Stream stream) {
+  Call c = nn16(DType::kBF16, M, N, K, CUBLASLT_EPILOGUE_DEFAULT, true);
+  validate("bf16_nn_res", c, {&A, &B, &D});
+  run("bf16_nn_res", c, stream);
+}
+
+void GemmRunner::bf16_nn_bias(const TensorArg& A, const TensorArg& B, const TensorArg& D, const TensorArg& bias,
+                              int M, int N, int K, Stream stream) {
+  Call c = nn16(DType::kBF16, M, N, K, CUBLASLT_EPILOGUE_BIAS, false);
+  validate("bf16_nn_bias", c, {&A, &B, &D, &bias, nullptr, nullptr, DType::kBF16});
+  run("bf16_nn_bias", c, stream);
+}
+
+void GemmRunner::bf16_nn_bias_gelu(const TensorArg& A, const TensorArg& B, const TensorArg& D,
+                                   const TensorArg& bias, int M, int N, int K, Stream stream) {
+  Call c = nn16(DType::kBF16, M, N, K, CUBLASLT_EPILOGUE_GELU_BIAS, false);
+  validate("bf16_nn_bias_gelu", c, {&A, &B, &D, &bias, nullptr, nullptr, DType::kBF16});
+  run("bf16_nn_bias_gelu", c, stream);
+}
+
+void GemmRunner::bf16_nn_bias_res(const TensorArg& A, const TensorArg& B, const TensorArg& D,
+                                  const TensorArg& bias, int M, int N, int K, Stream stream) {
+  Call c = nn16(DType::kBF16, M, N, K, CUBLASLT_EPILOGUE_BIAS, true);
+  validate("bf16_nn_bias_res", c, {&A, &B, &D, &bias, nullptr, nullptr, DType::kBF16});
+  run("bf16_nn_bias_res", c, stream);
+}
+
+// ---- FP8 ----
+
+void GemmRunner::fp8_run_dev(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                             const TensorArg& d_scale_a, const TensorArg& d_scale_b, Stream stream) {
+  run("fp8_run_dev",
+      fp8_scaled("fp8_run_dev", Op::kFp8NT, DType::kBF16, true, A, B, D, M, N, K, d_scale_a, d_scale_b), stream);
+}
+
+void GemmRunner::fp8_nn_dev(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                            const TensorArg& d_scale_a, const TensorArg& d_scale_b, Stream stream) {
+  run("fp8_nn_dev",
+      fp8_scaled("fp8_nn_dev", Op::kFp8NN, DType::kBF16, false, A, B, D, M, N, K, d_scale_a, d_scale_b), stream);
+}
+
+void GemmRunner::fp8_descale_fp16(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                                  const TensorArg& act_descale, const TensorArg& w_descale, Stream stream) {
+  run("fp8_descale_fp16",
+      fp8_scaled("fp8_descale_fp16", Op::kFp8NN, DType::kF16, false, A, B, D, M, N, K, act_descale, w_descale,
+                 true),
+      stream);
+}
+
+namespace {
+GemmRunner::Call fp8_bias(const char* entry, const TensorArg& A, const TensorArg& B, const TensorArg& D,
+                          const TensorArg& bias, int M, int N, int K, float alpha, cublasLtEpilogue_t epi,
+                          bool accumulate) {
+  GemmRunner::Call c = fp8(Op::kFp8NNAlpha, DType::kF16, M, N, K, false);
+  c.epilogue = epi;
+  c.accumulate = accumulate;
+  c.alpha = alpha;
+  c.beta = accumulate ? 1.f : 0.f;
+  validate(entry, c, {&A, &B, &D, &bias, nullptr, nullptr, DType::kF16});
+  return c;
+}
+}  // namespace
+
+void GemmRunner::fp8_nn_bias(const TensorArg& A, const TensorArg& B, const TensorArg& D, const TensorArg& bias,
+                             int M, int N, int K, float alpha, Stream stream) {
+  run("fp8_nn_bias", fp8_bias("fp8_nn_bias", A, B, D, bias, M, N, K, alpha, CUBLASLT_EPILOGUE_BIAS, false), stream);
+}
+
+void GemmRunner::fp8_nn_bias_res(const TensorArg& A, const TensorArg& B, const TensorArg& D, const TensorArg& bias,
+                                 int M, int N, int K, float alpha, Stream stream) {
+  run("fp8_nn_bias_res", fp8_bias("fp8_nn_bias_res", A, B, D, bias, M, N, K, alpha, CUBLASLT_EPILOGUE_BIAS, true),
+      stream);
+}
+
+void GemmRunner::fp8_nn_gelu_bias(const TensorArg& A, const TensorArg& B, const TensorArg& D,
+                                  const TensorArg& bias, int M, int N, int K, float alpha, Stream stream) {
+  run("fp8_nn_gelu_bias",
+      fp8_bias("fp8_nn_gelu_bias", A, B, D, bias, M, N, K, alpha, CUBLASLT_EPILOGUE_GELU_BIAS, false), stream);
+}
+
+// ---- benchmarks / autotune ----
+
+float GemmRunner::bf16_gemm(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                            float alpha, float beta, int warmup, int iters) {
+  Call c = nn16(DType::kBF16, M, N, K, CUBLASLT_EPILOGUE_DEFAULT, beta != 0.f);
+  c.op = Op::kNT16;
+  c.nt = true;
+  c.alpha = alpha;
+  c.beta = beta;
+  validate("bf16_gemm", c, {&A, &B, &D});
+  return bench("bf16_gemm", c, warmup, iters);
+}
+
+float GemmRunner::fp8_gemm(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                           float scale_a, float scale_b, int warmup, int iters) {
+  Call c = fp8(Op::kFp8NTAlpha, DType::kBF16, M, N, K, true);
+  c.alpha = scale_a * scale_b;
+  validate("fp8_gemm", c, {&A, &B, &D});
+  return bench("fp8_gemm", c, warmup, iters);
+}
+
+void GemmRunner::autotune_bf16_nn(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
+                                  int num_algos) {
+  Call c = nn16(DType::kBF16, M, N, K, CUBLASLT_EPILOGUE_DEFAULT, false);  // the bf16_nn key
+  validate("autotune_bf16_nn", c, {&A, &B, &D});
+  autotune("autotune_bf16_nn", c, num_algos);
+}
+
+void GemmRunner::autotune_fp8_nn_dev(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N,
+                                     int K, const TensorArg& d_scale_a, const TensorArg& d_scale_b,
+                                     int num_algos) {
+  autotune("autotune_fp8_nn_dev",
+           fp8_scaled("autotune_fp8_nn_dev", Op::kFp8NN, DType::kBF16, false, A, B, D, M, N, K, d_scale_a,
+                      d_scale_b),
+           num_algos);
+}
+
+// ---- gmm_fp16 (cuBLAS) ----
+
+void gmm_fp16(context::FvkContext& ctx, const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N,
+              int K, float beta, Stream stream) {
+  const char* entry = "gmm_fp16";
+  ArgCheck ck(entry);
+  ck.positive("M", M);
+  ck.positive("N", N);
+  ck.positive("K", K);
+  ck.rows("A", A, {DType::kF16}, M, K);
+  ck.rows("B", B, {DType::kF16}, K, N);
+  ck.rows("C", C, {DType::kF16}, M, N);
+  cublasHandle_t h = ctx.handle();
+  check_lt(cublasSetStream(h, as_stream(stream)), entry, "cublasSetStream");
+  check_lt(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST), entry, "cublasSetPointerMode");
+  const float alpha = 1.f;
+  // Row-major C = A.B is column-major C^T = B^T . A^T (see gemm.h). beta 0: C is not read.
+  check_lt(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &alpha, B.data, CUDA_R_16F, N, A.data, CUDA_R_16F, K,
+                        &beta, C.data, CUDA_R_16F, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+           entry, "cublasGemmEx");
+}
+
+// ---- fp8_gemm_descale_* (process-global runner) ----
+
+namespace {
+
+std::mutex g_mutex;
+
+// Created on first use, kept for the process (never destroyed: destruction order at exit
+// against the CUDA runtime is not ours to win). Guarded by g_mutex.
+GemmRunner& global_runner() {
+  static GemmRunner* runner = nullptr;
+  if (!runner) runner = new GemmRunner();
+  return *runner;
+}
+
+void descale(const char* entry, DType out, const TensorArg& A, const TensorArg& B, const TensorArg& C, int M,
+             int N, int K, const TensorArg& act, const TensorArg& w, Stream stream) {
+  // Validation first, so that bad arguments never create the runner.
+  GemmRunner::Call c = fp8(Op::kFp8NN, out, M, N, K, false);
+  Operands o{&A, &B, &C, nullptr, &act, &w};
+  o.scale_a_name = "act_descale", o.scale_b_name = "w_descale", o.d_name = "C";
+  validate(entry, c, o);
+  std::lock_guard<std::mutex> lock(g_mutex);
+  global_runner().run(entry, c, stream);
+}
+
+}  // namespace
+
+void fp8_gemm_descale_fp16(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N, int K,
+                           const TensorArg& act_descale, const TensorArg& w_descale, Stream stream) {
+  descale("fp8_gemm_descale_fp16", DType::kF16, A, B, C, M, N, K, act_descale, w_descale, stream);
+}
+
+void fp8_gemm_descale_bf16out(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N, int K,
+                              const TensorArg& act_descale, const TensorArg& w_descale, Stream stream) {
+  descale("fp8_gemm_descale_bf16out", DType::kBF16, A, B, C, M, N, K, act_descale, w_descale, stream);
+}
+
+void fp8_gemm_descale_f32out(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N, int K,
+                             const TensorArg& act_descale, const TensorArg& w_descale, Stream stream) {
+  descale("fp8_gemm_descale_f32out", DType::kF32, A, B, C, M, N, K, act_descale, w_descale, stream);
+}
+
+}  // namespace flash_rt::gemm
