@@ -11,9 +11,13 @@
 // D^T[N,M] and every problem is handed over as D^T = B^T . A^T: cuBLASLt's first operand is
 // our B, its second our A, and its (m, n, k) is our (N, M, K). For NT this is cuBLASLt's
 // "TN" arrangement (both operands K-contiguous), the only one its FP8 kernels accept on
-// SM89/SM90. For NN the weight [K, N] is N-contiguous, so the FP8 NN entries may still be
-// rejected there; cuBLASLt's refusal (an empty heuristic) is raised as RuntimeError naming
-// the NT entry (a [N, K] weight) as the way out. (Unverified on a GPU: see the tests.)
+// SM89/SM90. For NN the weight [K, N] is N-contiguous, and swapping operand roles alone
+// cannot make it K-contiguous, so an FP8 NN problem is first offered to cuBLASLt as is
+// (newer archs take it); if the heuristic refuses, the plan falls back to transposing the
+// weight on every call into a [N, K] buffer the plan owns (K * N bytes, allocated with the
+// plan, outside capture) and running the NT problem. The transpose costs one extra read and
+// write of the weight per call: callers that can store [N, K] should use fp8_run_dev. Only
+// if that is refused too does the call raise RuntimeError. (Unverified on a GPU.)
 //
 // Errors: bad arguments -> ValueError/TypeError before anything runs; every cuBLASLt/cuBLAS
 // status is checked -> RuntimeError with cublasGetStatusString; an empty heuristic raises
@@ -31,8 +35,9 @@
 // nothing and never sync. The benchmark/autotune methods run on stream 0, synchronise the
 // device, and are never capture-safe.
 //
-// Threads: a GemmRunner is not thread-safe (its cache and workspace are unguarded); use one
-// runner per thread, or serialise calls. The process-global runner behind fp8_gemm_descale_*
+// Threads and streams: a GemmRunner is not thread-safe (its cache, workspace and FP8 NN
+// transpose buffers are unguarded); use one runner per thread, or serialise calls. Calls of
+// one runner on different streams must not run concurrently (they share the workspace). The process-global runner behind fp8_gemm_descale_*
 // is guarded by a mutex.
 #pragma once
 

@@ -14,6 +14,7 @@
 #include "flash_rt/core/check.h"
 #include "flash_rt/core/cuda_check.h"
 #include "flash_rt/core/errors.h"
+#include "gemm/transpose.h"
 
 namespace flash_rt::gemm {
 
@@ -47,8 +48,12 @@ struct GemmRunner::Plan {
   cublasLtMatrixLayout_t lb = nullptr;  // cuBLASLt's B = our A
   cublasLtMatrixLayout_t ld = nullptr;  // C and D: column-major [N, M] = row-major D[M, N]
   cublasLtMatmulAlgo_t algo{};
+  // FP8 NN fallback: cuBLASLt refused the [K, N] weight, so each call first transposes it
+  // into `bt` ([N, K], K * N bytes, owned) and runs the NT ("TN") problem.
+  void* bt = nullptr;
 
   ~Plan() {
+    if (bt) cudaFree(bt);
     if (ld) cublasLtMatrixLayoutDestroy(ld);
     if (lb) cublasLtMatrixLayoutDestroy(lb);
     if (la) cublasLtMatrixLayoutDestroy(la);
@@ -246,10 +251,8 @@ GemmRunner::Plan& GemmRunner::plan(const char* entry, const Call& c, Stream stre
 
   auto p = std::make_unique<Plan>();
   check_lt(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), entry, "cublasLtMatmulDescCreate");
-  // D^T[N,M] = op(B-buffer) . A-buffer^T, see gemm.h. NT: the B buffer is column-major
-  // [K, N] (ld K), transposed: cuBLASLt's "TN". NN: it is column-major [N, K] (ld N).
-  const cublasOperation_t ta = c.nt ? CUBLAS_OP_T : CUBLAS_OP_N, tb = CUBLAS_OP_N;
-  set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, ta, entry);
+  // D^T[N,M] = op(B-buffer) . A-buffer^T, see gemm.h; TRANSA is set per layout below.
+  const cublasOperation_t tb = CUBLAS_OP_N;
   set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, tb, entry);
   if (c.epilogue != CUBLASLT_EPILOGUE_DEFAULT) {
     set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, c.epilogue, entry);
@@ -260,10 +263,6 @@ GemmRunner::Plan& GemmRunner::plan(const char* entry, const Call& c, Stream stre
   set_pointers(p->desc, c, entry);
 
   const cudaDataType_t ab = cuda_type(c.ab), out = cuda_type(c.out);
-  if (c.nt)
-    check_lt(cublasLtMatrixLayoutCreate(&p->la, ab, c.K, c.N, c.K), entry, "cublasLtMatrixLayoutCreate");
-  else
-    check_lt(cublasLtMatrixLayoutCreate(&p->la, ab, c.N, c.K, c.N), entry, "cublasLtMatrixLayoutCreate");
   check_lt(cublasLtMatrixLayoutCreate(&p->lb, ab, c.K, c.M, c.K), entry, "cublasLtMatrixLayoutCreate");
   check_lt(cublasLtMatrixLayoutCreate(&p->ld, out, c.N, c.M, c.N), entry, "cublasLtMatrixLayoutCreate");
 
@@ -282,11 +281,38 @@ GemmRunner::Plan& GemmRunner::plan(const char* entry, const Call& c, Stream stre
     check_lt(cublasLtMatmulPreferenceSetAttribute(pref, attr, &align, sizeof(align)), entry,
              "cublasLtMatmulPreferenceSetAttribute");
 
+  // cuBLASLt's A: the B buffer, column-major [K, N] (ld K) transposed when B is [N, K]
+  // ("TN"), else column-major [N, K] (ld N).
+  auto try_layout = [&](bool b_is_nk, cublasStatus_t& st, int& found, cublasLtMatmulHeuristicResult_t& result) {
+    if (p->la) cublasLtMatrixLayoutDestroy(p->la), p->la = nullptr;
+    const cublasOperation_t ta = b_is_nk ? CUBLAS_OP_T : CUBLAS_OP_N;
+    set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, ta, entry);
+    if (b_is_nk)
+      check_lt(cublasLtMatrixLayoutCreate(&p->la, ab, c.K, c.N, c.K), entry, "cublasLtMatrixLayoutCreate");
+    else
+      check_lt(cublasLtMatrixLayoutCreate(&p->la, ab, c.N, c.K, c.N), entry, "cublasLtMatrixLayoutCreate");
+    found = 0;
+    st = cublasLtMatmulAlgoGetHeuristic(handle_, p->desc, p->la, p->lb, p->ld, p->ld, pref, 1, &result, &found);
+    return st == CUBLAS_STATUS_SUCCESS && found > 0;
+  };
   cublasLtMatmulHeuristicResult_t result{};
+  cublasStatus_t st = CUBLAS_STATUS_SUCCESS;
   int found = 0;
-  const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle_, p->desc, p->la, p->lb, p->ld, p->ld, pref, 1,
-                                                           &result, &found);
-  if (st != CUBLAS_STATUS_SUCCESS || found == 0)
+  bool ok = try_layout(c.nt, st, found, result);
+  if (!ok && is_fp8(c.ab) && !c.nt) {
+    // FP8 NN refused (SM89/SM90 FP8 kernels take only K-contiguous operands): transpose the
+    // weight into a buffer of this plan on every call and run NT. Allocated here, outside
+    // any capture (checked above).
+    cublasLtMatmulHeuristicResult_t r2{};
+    cublasStatus_t st2 = CUBLAS_STATUS_SUCCESS;
+    int found2 = 0;
+    if (try_layout(true, st2, found2, r2)) {
+      check_cuda(cudaMalloc(&p->bt, static_cast<std::size_t>(c.K) * c.N), entry,
+                 "cudaMalloc (FP8 NN weight transpose buffer)");
+      ok = true, result = r2;
+    }
+  }
+  if (!ok)
     throw_error(ErrorKind::kRuntime, entry, ": cuBLASLt has no algorithm for M=", c.M, ", N=", c.N, ", K=", c.K,
                 " (cublasLtMatmulAlgoGetHeuristic: ", cublasGetStatusName(st), ", ", cublasGetStatusString(st),
                 ", ", found, " results)", heuristic_hint(c));
@@ -297,8 +323,13 @@ GemmRunner::Plan& GemmRunner::plan(const char* entry, const Call& c, Stream stre
 void GemmRunner::run(const char* entry, const Call& c, Stream stream) {
   Plan& p = plan(entry, c, stream);
   set_pointers(p.desc, c, entry);
+  const void* b = c.b;
+  if (p.bt) {
+    transpose_bytes(entry, c.b, p.bt, c.K, c.N, as_stream(stream));
+    b = p.bt;
+  }
   // C = D: read only when beta != 0 (the residual entries).
-  check_lt(cublasLtMatmul(handle_, p.desc, &c.alpha, c.b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &p.algo,
+  check_lt(cublasLtMatmul(handle_, p.desc, &c.alpha, b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &p.algo,
                           workspace_, kWorkspaceBytes, as_stream(stream)),
            entry, "cublasLtMatmul");
 }
@@ -342,6 +373,11 @@ void GemmRunner::autotune(const char* entry, const Call& c, int num_algos) {
   ArgCheck(entry).positive("num_algos", num_algos);
   Plan& p = plan(entry, c, 0);
   set_pointers(p.desc, c, entry);
+  const void* b = c.b;
+  if (p.bt) {  // FP8 NN fallback: time the NT problem on the transposed weight
+    transpose_bytes(entry, c.b, p.bt, c.K, c.N, nullptr);
+    b = p.bt;
+  }
   cublasLtMatmulPreference_t pref = nullptr;
   check_lt(cublasLtMatmulPreferenceCreate(&pref), entry, "cublasLtMatmulPreferenceCreate");
   struct PrefGuard {
@@ -367,7 +403,7 @@ void GemmRunner::autotune(const char* entry, const Call& c, int num_algos) {
     const cublasLtMatmulAlgo_t algo = results[i].algo;
     bool ok = true;
     auto once = [&] {
-      if (ok && cublasLtMatmul(handle_, p.desc, &c.alpha, c.b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &algo,
+      if (ok && cublasLtMatmul(handle_, p.desc, &c.alpha, b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &algo,
                                workspace_, kWorkspaceBytes, nullptr) != CUBLAS_STATUS_SUCCESS)
         ok = false;  // a candidate that refuses to run is skipped, not fatal
     };
