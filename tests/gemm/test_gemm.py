@@ -60,8 +60,8 @@ def fp8_operand(shape, g, scale=2.0):
     """(E4M3 codes, device float32 [1] scale = amax/448, dequantised float64 values)."""
     x = torch.randn(shape, generator=g, dtype=torch.float32) * scale
     d = (x.abs().max() / 448.0).reshape(1)
-    q = e4m3_scaled(x, d)
-    return q.cuda(), d.cuda(), q.double() * d.double()
+    q, d = e4m3_scaled(x, d).cuda(), d.cuda()
+    return q, d, q.double() * d.double()  # on the device, like the outputs it is compared with
 
 
 def check(out: Guarded, ref: torch.Tensor, what: str):
