@@ -5,6 +5,9 @@
 #
 #   bash ci/gpu-check.sh [build|test|bench|all] [extra bench args...]
 #   FLASH_RT_BENCH_GROUPS="norm fused_norm" bash ci/gpu-check.sh bench     (default: every group)
+#     extra groups: gemm (benchmarks/bench_gemm.py), jax (benchmarks/bench_jax.py),
+#     launch_floor (benchmarks/bench_launch_floor.py)
+#   FLASH_RT_TEST_PATHS="tests/gemm tests/core" bash ci/gpu-check.sh test  (default: tests/)
 #
 # The GPU machine has no network: the build runs without isolation against the installed
 # scikit-build-core / nanobind / cmake / ninja and the toolkit's cuBLAS.
@@ -35,12 +38,18 @@ if [[ "$stage" == build || "$stage" == all ]]; then
 fi
 if [[ "$stage" == test || "$stage" == all ]]; then
   # Run from the tests directory so `import flash_rt` is the installed package, not src/.
-  run pytest-gpu "$PY" -m pytest "$PWD/tests" -m gpu -q -p no:cacheprovider --rootdir "$PWD" \
+  paths=(); for p in ${FLASH_RT_TEST_PATHS:-tests}; do paths+=("$PWD/$p"); done
+  run pytest-gpu "$PY" -m pytest "${paths[@]}" -m gpu -q -p no:cacheprovider --rootdir "$PWD" \
       --junitxml "$OUT/pytest-gpu.xml" --maxfail=100 -o addopts="" -ra
 fi
 if [[ "$stage" == bench || "$stage" == all ]]; then
   for group in ${FLASH_RT_BENCH_GROUPS:-norm fused_norm activation fused quantize rope utility patch}; do
-    (cd /tmp && run "bench-$group" "$PY" -m flash_rt bench --group "$group" --out "$OUT" "$@")
+    case "$group" in
+      gemm|jax|launch_floor)
+        (cd /tmp && run "bench-$group" "$PY" "$OLDPWD/benchmarks/bench_$group.py" --out "$OUT") ;;
+      *)
+        (cd /tmp && run "bench-$group" "$PY" -m flash_rt bench --group "$group" --out "$OUT" "$@") ;;
+    esac
   done
 fi
 exit $status

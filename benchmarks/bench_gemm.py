@@ -1,0 +1,156 @@
+"""GEMM benchmark (issue 4, BENCH.md shapes): flash-rt's FP8 / bf16 GEMM entries against
+torch's bf16 matmul and torch._scaled_mm, same process, same card, CUDA-graph replay.
+
+    python benchmarks/bench_gemm.py [--out DIR] [--shapes 1x2048x2560,...] [--repeats 20]
+
+Shapes are M x K x N. Every provider runs the same problem, D[M, N] bf16 out:
+  torch bf16          a16 @ w16.T                        (NT, cuBLASLt inside torch)
+  torch _scaled_mm    _scaled_mm(a8, w8.T, sa, sb)        (NT, per-tensor scales; M padded to 16
+                                                          when M % 16 != 0, as torch requires)
+  fp8_run_dev         GemmRunner, NT, device scales       (same cuBLASLt arrangement as _scaled_mm)
+  fp8_nn_dev          GemmRunner, NN ([K, N] weight)      (SM90: per-call weight transpose + NT)
+  fp8_nn_dev+tune     the same after autotune_fp8_nn_dev  (fastest of 16 heuristic candidates)
+  descale_bf16out     fp8_gemm_descale_bf16out, NN
+  cutlass_fp8_*_bf16out  NT CUTLASS kernels, where this build has them
+torch.compile is not a peer here: for a lone matmul it calls the same cuBLAS kernels as eager.
+Warm L2 (one input set), as BENCH.md's peer table. Each provider's output is checked against
+torch's bf16 product of the dequantised operands (rel-L2 <= 2e-2) before it is timed.
+TFLOP/s counts 2*M*N*K per call (the unpadded M for every provider).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from flash_rt.testing.bench import environment, time_graph
+
+SHAPES = [(1, 2048, 2560), (64, 1024, 8192), (1024, 2048, 2560), (1024, 2048, 32768), (1024, 16384, 2048),
+          (4096, 4096, 4096)]
+FP8 = torch.float8_e4m3fn
+CUTLASS = ("cutlass_fp8_t1_bf16out", "cutlass_fp8_sq_bf16out", "cutlass_fp8_wide_bf16out")
+
+
+def operands(M: int, K: int, N: int):
+    g = torch.Generator(device="cpu").manual_seed(M * 7919 + K * 31 + N)
+    a = torch.randn(M, K, generator=g).cuda()
+    w = torch.randn(N, K, generator=g).cuda() * 0.05
+    sa, sw = (a.abs().max() / 448).reshape(1), (w.abs().max() / 448).reshape(1)
+    a8, w8 = (a / sa).to(FP8), (w / sw).to(FP8)
+    ref = ((a8.float() * sa) @ (w8.float() * sw).T)
+    return dict(a16=a.bfloat16(), w16=w.bfloat16(), a8=a8, w8=w8, w8_kn=w8.T.contiguous(), sa=sa, sw=sw, ref=ref)
+
+
+def providers(fvk, M: int, K: int, N: int, t: dict) -> dict:
+    D = torch.empty(M, N, dtype=torch.bfloat16, device="cuda")
+    p = lambda x: x.data_ptr()  # noqa: E731  (int addresses: the lowest host cost)
+    out = {}
+
+    out["torch bf16"] = (lambda: torch.matmul(t["a16"], t["w16"].T), None)
+    Mp = -(-M // 16) * 16
+    a8p = t["a8"] if Mp == M else torch.cat([t["a8"].float(), torch.zeros(Mp - M, K, device="cuda")]).to(FP8)
+
+    def scaled_mm():
+        return torch._scaled_mm(a8p, t["w8"].T, scale_a=t["sa"], scale_b=t["sw"], out_dtype=torch.bfloat16)[:M]
+    out["torch _scaled_mm"] = (scaled_mm, None)
+
+    runner, tuned = fvk.GemmRunner(), fvk.GemmRunner()
+    s = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
+    out["fp8_run_dev"] = (lambda: runner.fp8_run_dev(p(t["a8"]), p(t["w8"]), p(D), M, N, K, p(t["sa"]), p(t["sw"]),
+                                                     s()), D)
+    out["fp8_nn_dev"] = (lambda: runner.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K, p(t["sa"]),
+                                                   p(t["sw"]), s()), D)
+    try:
+        tuned.autotune_fp8_nn_dev(t["a8"], t["w8_kn"], D, M, N, K, t["sa"], t["sw"], 16)
+        out["fp8_nn_dev+tune"] = (lambda: tuned.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K, p(t["sa"]),
+                                                           p(t["sw"]), s()), D)
+    except RuntimeError as e:
+        print(f"  autotune_fp8_nn_dev M={M} K={K} N={N}: {e}", file=sys.stderr)
+    out["descale_bf16out"] = (lambda: fvk.fp8_gemm_descale_bf16out(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K,
+                                                                   p(t["sa"]), p(t["sw"]), s()), D)
+    alpha = float(t["sa"] * t["sw"])
+    for name in CUTLASS:
+        fn = getattr(fvk, name, None)
+        if fn is not None:
+            out[name] = ((lambda fn=fn: fn(p(t["a8"]), p(t["w8"]), p(D), M, N, K, alpha, 0.0, s())), D)
+    return out
+
+
+def rel_l2(x: torch.Tensor, ref: torch.Tensor) -> float:
+    return float((x.float() - ref).norm() / ref.norm().clamp_min(1e-30))
+
+
+def bench_shape(fvk, M: int, K: int, N: int, repeats: int) -> list[dict]:
+    t = operands(M, K, N)
+    rows = []
+    for name, (fn, D) in providers(fvk, M, K, N, t).items():
+        try:
+            r = fn()
+            torch.cuda.synchronize()
+            err = rel_l2(D if D is not None else r, t["ref"])
+            if err > 2e-2:
+                rows.append(dict(M=M, K=K, N=N, provider=name, error=f"rel-L2 {err:.3g} vs reference"))
+                continue
+            timing = time_graph(lambda i, fn=fn: fn(), repeats=repeats)
+        except Exception as e:  # a refused shape is a row, not the end of the run
+            rows.append(dict(M=M, K=K, N=N, provider=name, error=f"{type(e).__name__}: {e}"))
+            continue
+        us = timing["median_us"]
+        rows.append(dict(M=M, K=K, N=N, provider=name, us=us, p10_us=timing["p10_us"], p90_us=timing["p90_us"],
+                         tflops=2 * M * N * K / us / 1e6, rel_l2=err))
+    base = {r["provider"]: r.get("us") for r in rows}
+    for r in rows:
+        if r.get("us") and base.get("torch _scaled_mm"):
+            r["vs_scaled_mm"] = base["torch _scaled_mm"] / r["us"]  # > 1: faster than _scaled_mm
+        if r.get("us") and base.get("torch bf16"):
+            r["vs_bf16"] = base["torch bf16"] / r["us"]
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| M K N | provider | us | TFLOP/s | x _scaled_mm | x bf16 |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        shape = f"{r['M']} {r['K']} {r['N']}"
+        if "error" in r:
+            lines.append(f"| {shape} | {r['provider']} | {r['error'][:90]} | | | |")
+            continue
+        lines.append(f"| {shape} | {r['provider']} | {r['us']:.1f} | {r['tflops']:.0f} | "
+                     f"{r.get('vs_scaled_mm', 0):.2f} | {r.get('vs_bf16', 0):.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=".", help="directory for the JSON (default: .)")
+    ap.add_argument("--shapes", help="comma-separated MxKxN (default: BENCH.md's six)")
+    ap.add_argument("--repeats", type=int, default=20)
+    args = ap.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("bench_gemm: no CUDA device; nothing to measure.")
+        return 0
+    import flash_rt
+    fvk = flash_rt.flash_rt_kernels
+    shapes = ([tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")] if args.shapes else SHAPES)
+    env = environment()
+    print(f"# GEMM on {env['gpu']} (sm_{env['capability'].replace('.', '')}), torch {env['torch']}")
+    rows = []
+    for M, K, N in shapes:
+        t0 = time.time()
+        rows += bench_shape(fvk, M, K, N, args.repeats)
+        print(f"  {M}x{K}x{N}: {time.time() - t0:.1f} s", file=sys.stderr)
+    text = table(rows)
+    print(text)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench-gemm.json").write_text(json.dumps({"environment": env, "rows": rows}, indent=1))
+    (out / "bench-gemm.md").write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
