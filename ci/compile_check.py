@@ -11,6 +11,10 @@ cannot drift). Objects go to a temporary directory and are thrown away.
 The sm110 variant is aarch64-only (Jetson Thor), sm100 is built for `100f`/`120f`: neither is
 covered by an x86_64 developer build for one arch, which is why CI runs this.
 
+CUTLASS kernels (src/cpp/ops/gemm/cutlass/): sm90_*.cu for the variant archs matching 90a,
+sm100_*.cu for those matching 100f/110f (as cmake/FlashRtCutlass.cmake builds them), with the
+CUTLASS headers of FLASH_RT_CUTLASS_DIR or the `nvidia-cutlass` wheel (found, not imported).
+
 cuBLAS headers: FLASH_RT_CUBLAS_ROOT/include, else the CUDA toolkit's include dir if it has
 cublasLt.h, else the `nvidia-cublas` wheel of the running Python (`nvidia/cu13/include`).
 """
@@ -82,6 +86,23 @@ def cublas_include(nvcc: str) -> str | None:
     return str(inc)
 
 
+def cutlass_includes() -> list[str]:
+    root = os.environ.get("FLASH_RT_CUTLASS_DIR")
+    if not root:
+        import importlib.util
+        spec = importlib.util.find_spec("cutlass_library")
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("compile_check: CUTLASS headers not found: pip install --no-deps nvidia-cutlass==4.2.0.0 "
+                             "or set FLASH_RT_CUTLASS_DIR")
+        root = os.path.join(spec.submodule_search_locations[0], "source")
+    return ["-isystem", os.path.join(root, "include"), "-isystem", os.path.join(root, "tools", "util", "include")]
+
+
+# Which CUTLASS kernel files each arch gets (cmake/FlashRtCutlass.cmake), and their extra flags.
+CUTLASS_GLOBS = ((re.compile(r"^90a"), "sm90_*.cu"), (re.compile(r"^1(00|03|10)[af]"), "sm100_*.cu"))
+CUTLASS_FLAGS = ["-diag-suppress=2908"]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--variant", action="append", choices=sorted(VARIANT_ARCHS),
@@ -98,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         print("compile_check: no src/cpp/ops/*/*.cu files", file=sys.stderr)
         return 1
     includes = ["-I", str(ROOT / "src/cpp/include"), "-I", str(ROOT / "src/cpp/ops")]
+    cutlass = cutlass_includes()
     cublas = cublas_include(nvcc)
     if cublas:
         includes += ["-isystem", cublas]
@@ -123,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
                 obj.parent.mkdir(parents=True, exist_ok=True)
                 cmd = [nvcc, "-c", *flags, *arch_flags, *includes, str(src), "-o", str(obj)]
                 jobs.append((v, src.relative_to(ROOT), cmd))
+            for pattern, glob in CUTLASS_GLOBS:
+                archs = [a for a in VARIANT_ARCHS[v] if pattern.match(a)]
+                for src in sorted((ROOT / "src/cpp/ops/gemm/cutlass").glob(glob)) if archs else ():
+                    obj = Path(tmp) / v / ("cutlass_" + src.stem + ".o")
+                    cmd = [nvcc, "-c", *flags, *CUTLASS_FLAGS, *[f for a in archs for f in gencode(a)], *includes,
+                           *cutlass, str(src), "-o", str(obj)]
+                    jobs.append((v, src.relative_to(ROOT), cmd))
 
         def run(job):
             v, src, cmd = job
@@ -132,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             p = subprocess.run(cmd, capture_output=True, text=True)
             return v, src, p, time.monotonic() - t0
 
+        jobs.sort(key=lambda j: "cutlass" not in str(j[1]))  # the slow ones first: the pool stays full
         t0 = time.monotonic()
         failed = 0
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:

@@ -205,3 +205,62 @@ def test_gmm_fp16_validation(fvk):
         fvk.gmm_fp16(ctx, a, b, c, M, N, 0)
     with pytest.raises(TypeError):
         fvk.gmm_fp16(None, a, b, c, M, N, K)
+
+
+# ---- cutlass_fp8_* (SPEC 2.5.4): validated before the device is consulted -------------------
+
+CUTLASS = {"cutlass_fp8_sq": torch.float16, "cutlass_fp8_gelu": torch.float16,
+           "cutlass_fp8_wide_f32out": torch.float32, "cutlass_fp8_t1_bf16out": torch.bfloat16}
+CUTLASS_ALL = ("cutlass_fp8_sq", "cutlass_fp8_t1", "cutlass_fp8_wide", "cutlass_fp8_plain", "cutlass_fp8_gelu",
+               "cutlass_fp8_sq_f32out", "cutlass_fp8_wide_f32out", "cutlass_fp8_sq_bf16out",
+               "cutlass_fp8_wide_bf16out", "cutlass_fp8_t1_bf16out")
+CM, CN, CK = 4, 32, 64
+CUTLASS_ADDR = {"A": BASE + 0x10_0000, "B": BASE + 0x20_0000, "D": BASE + 0x30_0000}
+
+
+def test_cutlass_entries_exist(fvk):
+    for name in CUTLASS_ALL:
+        assert callable(getattr(fvk, name)), name
+    assert isinstance(fvk.cutlass_fp8_archs(), str)
+
+
+def cutlass_call(fvk, entry, **override):
+    kw = {"A": CUTLASS_ADDR["A"], "B": CUTLASS_ADDR["B"], "D": CUTLASS_ADDR["D"], "M": CM, "N": CN, "K": CK}
+    kw.update(override)
+    return getattr(fvk, entry)(**kw)
+
+
+@pytest.mark.parametrize("entry", list(CUTLASS))
+def test_cutlass_sizes(fvk, entry):
+    for arg in ("M", "N", "K"):
+        with pytest.raises(ValueError, match=expect(entry, arg, "a positive")):
+            cutlass_call(fvk, entry, **{arg: 0})
+    with pytest.raises(ValueError, match=expect(entry, "K", "a multiple of 16")):
+        cutlass_call(fvk, entry, K=40)
+    step = 4 if CUTLASS[entry] == torch.float32 else 8
+    with pytest.raises(ValueError, match=expect(entry, "N", f"a multiple of {step} ")):
+        cutlass_call(fvk, entry, N=CN + step // 2)
+
+
+@pytest.mark.parametrize("entry", list(CUTLASS))
+def test_cutlass_addresses(fvk, entry):
+    for arg in ("A", "B", "D"):
+        with pytest.raises(ValueError, match=expect(entry, arg, "an address aligned to 16 bytes")):
+            cutlass_call(fvk, entry, **{arg: CUTLASS_ADDR[arg] + 8})
+        with pytest.raises(ValueError, match=expect(entry, arg, "")):
+            cutlass_call(fvk, entry, **{arg: 0})
+
+
+@pytest.mark.parametrize("entry", list(CUTLASS))
+def test_cutlass_tensors(fvk, entry):
+    out = CUTLASS[entry]
+    wrong = torch.float16 if out != torch.float16 else torch.bfloat16
+    with pytest.raises(TypeError, match=expect(entry, "D", "dtype")):
+        cutlass_call(fvk, entry, D=torch.zeros(CM, CN, dtype=wrong, device="cuda" if torch.cuda.is_available()
+                                               else "cpu"))
+    with pytest.raises(TypeError, match=expect(entry, "A", "dtype")):
+        cutlass_call(fvk, entry, A=torch.zeros(CM, CK, dtype=torch.float16))
+    with pytest.raises(ValueError, match=expect(entry, "B", "a CUDA tensor, got a tensor on cpu")):
+        cutlass_call(fvk, entry, B=torch.zeros(CN, CK, dtype=FP8))
+    with pytest.raises(ValueError, match=expect(entry, "B", "")):
+        cutlass_call(fvk, entry, B=torch.zeros(CK, CN + 16, dtype=FP8))  # [K, N]: the NN layout is refused

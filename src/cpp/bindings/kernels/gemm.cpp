@@ -4,6 +4,7 @@
 
 #include "common/tensor_caster.h"
 #include "context/context.h"
+#include "gemm/cutlass_fp8.h"
 #include "gemm/gemm.h"
 
 namespace nb = nanobind;
@@ -70,6 +71,29 @@ void bind_gemm(nb::module_& m) {
   m.def("fp8_gemm_descale_f32out", &g::fp8_gemm_descale_f32out, tensor("A"), tensor("B"), tensor("C"), "M"_a, "N"_a,
         "K"_a, tensor("act_descale"), tensor("w_descale"), "stream"_a = 0,
         "FP8 NN -> float32: C[M,N] = act * w * A[M,K] . B[K,N] (process-global runner; warm up before capture).");
+
+  // cutlass_fp8_* (SPEC 2.5.4): NT, D = alpha * A[M,K] . B[N,K]^T + beta * D; returns 0 (errors raise).
+  struct CutlassEntry {
+    const char* name;
+    decltype(&g::cutlass_fp8_sq) fn;
+    const char* doc;
+  };
+  static constexpr CutlassEntry kCutlass[] = {
+      {"cutlass_fp8_sq", &g::cutlass_fp8_sq, "CUTLASS FP8 NT -> fp16 (square tile)."},
+      {"cutlass_fp8_t1", &g::cutlass_fp8_t1, "CUTLASS FP8 NT -> fp16 (128-row tile)."},
+      {"cutlass_fp8_wide", &g::cutlass_fp8_wide, "CUTLASS FP8 NT -> fp16 (wide tile)."},
+      {"cutlass_fp8_plain", &g::cutlass_fp8_plain, "CUTLASS FP8 NT -> fp16 (K-64 tile)."},
+      {"cutlass_fp8_gelu", &g::cutlass_fp8_gelu, "CUTLASS FP8 NT -> fp16, D = GELU_erf(alpha A.B^T + beta D)."},
+      {"cutlass_fp8_sq_f32out", &g::cutlass_fp8_sq_f32out, "CUTLASS FP8 NT -> float32 (square tile)."},
+      {"cutlass_fp8_wide_f32out", &g::cutlass_fp8_wide_f32out, "CUTLASS FP8 NT -> float32 (wide tile)."},
+      {"cutlass_fp8_sq_bf16out", &g::cutlass_fp8_sq_bf16out, "CUTLASS FP8 NT -> bf16 (square tile)."},
+      {"cutlass_fp8_wide_bf16out", &g::cutlass_fp8_wide_bf16out, "CUTLASS FP8 NT -> bf16 (wide tile)."},
+      {"cutlass_fp8_t1_bf16out", &g::cutlass_fp8_t1_bf16out, "CUTLASS FP8 NT -> bf16 (128-row tile)."},
+  };
+  for (const CutlassEntry& e : kCutlass)
+    m.def(e.name, e.fn, tensor("A"), tensor("B"), tensor("D"), "M"_a, "N"_a, "K"_a, "alpha"_a = 1.0f, "beta"_a = 0.0f,
+          "stream"_a = 0, e.doc);
+  m.def("cutlass_fp8_archs", &g::cutlass_fp8_archs, "Architectures this build has cutlass_fp8_* kernels for.");
 }
 
 }  // namespace flash_rt::bindings

@@ -11,8 +11,8 @@
 #ifndef FLASH_RT_WITH_NVFP4
 #define FLASH_RT_WITH_NVFP4 0
 #endif
-#ifndef FLASH_RT_WITH_CUTLASS_SM100
-#define FLASH_RT_WITH_CUTLASS_SM100 0
+#ifndef FLASH_RT_CUTLASS_SM100
+#define FLASH_RT_CUTLASS_SM100 0
 #endif
 
 namespace flash_rt::context {
@@ -53,7 +53,7 @@ int sm_or_zero() {
 bool has_nvfp4() { return FLASH_RT_WITH_NVFP4 && sm_or_zero() / 10 == 12; }
 bool has_cutlass_sm100() {
   const int sm = sm_or_zero();
-  return FLASH_RT_WITH_CUTLASS_SM100 && (sm / 10 == 10 || sm / 10 == 11);
+  return FLASH_RT_CUTLASS_SM100 && (sm / 10 == 10 || sm / 10 == 11);
 }
 bool has_cutlass_fmha() { return false; }  // no FMHA library loader yet (SPEC 2.6.1)
 

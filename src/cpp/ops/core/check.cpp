@@ -134,4 +134,10 @@ void ArgCheck::vector(const char* name, const TensorArg& t, std::initializer_lis
   common(name, t, dtypes, n);
 }
 
+void ArgCheck::aligned(const char* name, const TensorArg& t, int64_t bytes, const char* why) const {
+  if (t.addr() % static_cast<std::uintptr_t>(bytes) != 0)
+    throw_error(ErrorKind::kValue, entry_, ": '", name, "' expected an address aligned to ", bytes, " bytes (",
+                why, "), got ", Hex{t.addr()});
+}
+
 }  // namespace flash_rt

@@ -29,7 +29,8 @@
 // leading dimensions); violations raise ValueError, not a cuBLASLt failure.
 //
 // CUDA graphs: descriptors and the heuristic's algorithm are created on the first call per
-// key (op, dtypes, M, N, K, epilogue) and cached for the runner's lifetime. Call every shape
+// key (op, dtypes, M, N, K, epilogue, and whether every operand address is 256-byte aligned
+// or only 16: cuBLASLt's fastest kernels may need 256) and cached for the runner's lifetime. Call every shape
 // once before capture (warm-up); a cache miss while `stream` is capturing raises
 // RuntimeError instead of creating descriptors inside the capture. Cached calls allocate
 // nothing and never sync. The benchmark/autotune methods run on stream 0, synchronise the
@@ -135,8 +136,8 @@ class GemmRunner {
   // in gemm_runner.cpp (opaque here, so only this group's launchers can build a Call).
   struct Plan;
   struct Call;
-  // (op, A/B dtype, D dtype, M, N, K, epilogue, accumulate)
-  using Key = std::tuple<int, int, int, int, int, int, int, int>;
+  // (op, A/B dtype, D dtype, M, N, K, epilogue, accumulate, operand alignment 16/256)
+  using Key = std::tuple<int, int, int, int, int, int, int, int, int>;
 
   // Runs a Call that was already validated (used by fp8_gemm_descale_*).
   void run(const char* entry, const Call& c, Stream stream);

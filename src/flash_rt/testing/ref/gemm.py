@@ -43,3 +43,18 @@ def bias_epilogue(acc: torch.Tensor, bias: torch.Tensor, *, gelu: bool = False,
     if residual is not None:
         y = y + residual.double()
     return y
+
+
+def gelu_erf(x: torch.Tensor) -> torch.Tensor:
+    """0.5 x (1 + erf(x / sqrt(2))): the exact GELU of cutlass_fp8_gelu."""
+    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+def cutlass_fp8(A: torch.Tensor, B: torch.Tensor, alpha: float, beta: float = 0.0,
+                C: torch.Tensor | None = None, *, gelu: bool = False) -> torch.Tensor:
+    """cutlass_fp8_* (SPEC 2.5.4): act(alpha * A[M,K] . B[N,K]^T + beta * C) in float64, with A and
+    B the E4M3 codes (as float) and act the erf GELU for cutlass_fp8_gelu, else the identity."""
+    y = alpha * (A.double() @ B.double().T)
+    if beta != 0.0:
+        y = y + beta * C.double()
+    return gelu_erf(y) if gelu else y

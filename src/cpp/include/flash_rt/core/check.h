@@ -33,6 +33,9 @@ class ArgCheck {
   // A device float32 scalar (one element), e.g. an FP8 scale `amax / 448`.
   void scale(const char* name, const TensorArg& t) const { vector(name, t, {DType::kF32}, 1); }
 
+  // The address of `t` is a multiple of `bytes`; `why` names who needs it (e.g. "cuBLASLt").
+  void aligned(const char* name, const TensorArg& t, int64_t bytes, const char* why) const;
+
   // The CUDA device all tensors must live on (the current device), queried once.
   int device() const;
 

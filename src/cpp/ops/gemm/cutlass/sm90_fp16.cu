@@ -1,0 +1,19 @@
+// cutlass_fp8_{sq,t1,wide,plain,gelu} on SM90 (sm_90a): fp16 D.
+#include "tiles.cuh"
+
+namespace flash_rt::gemm::cutlass_fp8 {
+
+Status run_sm90_fp16(Entry e, const Problem& p) {
+  using namespace tiles;
+  using T = cutlass::half_t;
+  switch (e) {
+    case Entry::kSq:
+    case Entry::kWide: return run<Sm90Fp8<T, false, Sm90Large, Sm90LargeCluster>>(p);
+    case Entry::kT1:
+    case Entry::kPlain: return run<Sm90Fp8<T, false, Sm90Medium, Sm90MediumCluster>>(p);
+    case Entry::kGelu: return run<Sm90Fp8<T, true, Sm90Medium, Sm90MediumCluster>>(p);
+    default: return wrong_dtype();
+  }
+}
+
+}  // namespace flash_rt::gemm::cutlass_fp8

@@ -1,0 +1,157 @@
+"""cutlass_fp8_* (SPEC 2.5.4) on the GPU: every entry against a float64 reference of the E4M3
+codes (flash_rt.testing.ref.gemm.cutlass_fp8), with alpha = act_scale * w_scale as FlashRT
+passes it, beta = 0 and beta != 0 (C aliases D), awkward M (1, 7, 129, 1000) and N/K at the
+alignment limits (N % 8 for 16-bit D, N % 4 for float32, K % 16), K not a multiple of the
+128-deep tile, guarded outputs, raw addresses, and CUDA-graph capture without any warm-up
+(the entries keep no state and allocate nothing). Runs where this build has kernels for the
+device (sm_90a in the sm80 variant; sm_100f/sm_110f in sm100/sm110); elsewhere each entry
+must raise NotImplementedError before writing anything.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from flash_rt.testing.numerics import Guarded, guarded_copy, rel_l2  # noqa: E402
+from flash_rt.testing.ref import gemm as R  # noqa: E402
+from flash_rt.testing.ref.fp8 import e4m3_scaled  # noqa: E402
+
+pytestmark = pytest.mark.gpu
+
+FP8 = torch.float8_e4m3fn
+ENTRIES = {
+    "cutlass_fp8_sq": torch.float16, "cutlass_fp8_t1": torch.float16, "cutlass_fp8_wide": torch.float16,
+    "cutlass_fp8_plain": torch.float16, "cutlass_fp8_gelu": torch.float16,
+    "cutlass_fp8_sq_f32out": torch.float32, "cutlass_fp8_wide_f32out": torch.float32,
+    "cutlass_fp8_sq_bf16out": torch.bfloat16, "cutlass_fp8_wide_bf16out": torch.bfloat16,
+    "cutlass_fp8_t1_bf16out": torch.bfloat16,
+}
+TOL = {torch.float16: 2e-3, torch.bfloat16: 1e-2, torch.float32: 1e-4}
+SHAPES = [(1, 8, 16), (7, 40, 48), (129, 264, 144), (1000, 1024, 528), (256, 3072, 2048)]  # (M, N, K)
+
+
+def _sm() -> int:
+    major, minor = torch.cuda.get_device_capability()
+    return 10 * major + minor
+
+
+@pytest.fixture(scope="module")
+def supported(fvk):
+    archs = fvk.cutlass_fp8_archs()
+    sm = _sm()
+    return (sm == 90 and "sm_90a" in archs) or (sm in (100, 103, 110) and "sm_100f" in archs)
+
+
+def gen(*parts):
+    g = torch.Generator(device="cpu")
+    g.manual_seed(zlib.crc32(repr(parts).encode()))
+    return g
+
+
+def operand(shape, g, scale):
+    """(E4M3 codes on the device, the scale amax/448 as a Python float)."""
+    x = torch.randn(shape, generator=g) * scale
+    s = float(x.abs().max()) / 448.0
+    return e4m3_scaled(x, torch.tensor([s])).cuda(), s
+
+
+def check(out: Guarded, ref: torch.Tensor, what: str):
+    torch.cuda.synchronize()
+    out.check(what)
+    tol = TOL[out.dtype]
+    err = rel_l2(out.tensor, ref.to(out.tensor.device))
+    assert err <= tol, f"{what}: rel-L2 {err:.3g} > {tol:.3g}"
+
+
+@pytest.mark.parametrize("M, N, K", [pytest.param(*s, id="M{}-N{}-K{}".format(*s)) for s in SHAPES])
+@pytest.mark.parametrize("entry", list(ENTRIES))
+def test_entry(fvk, supported, entry, M, N, K):
+    out = ENTRIES[entry]
+    g = gen(entry, M, N, K)
+    A, sa = operand((M, K), g, 2.0)
+    B, sb = operand((N, K), g, 0.5)
+    D = Guarded((M, N), out)
+    if not supported:
+        with pytest.raises(NotImplementedError, match=rf"^{entry}: no CUTLASS FP8 kernel for this GPU"):
+            getattr(fvk, entry)(A, B, D.tensor, M, N, K, sa * sb)
+        D.check(f"{entry} (refused)", written=False)  # nothing written
+        return
+    assert getattr(fvk, entry)(A, B, D.tensor, M, N, K, sa * sb) == 0
+    check(D, R.cutlass_fp8(A.float(), B.float(), sa * sb, gelu=entry.endswith("gelu")), entry)
+
+
+@pytest.mark.parametrize("entry", ["cutlass_fp8_sq", "cutlass_fp8_gelu", "cutlass_fp8_wide_f32out",
+                                   "cutlass_fp8_t1_bf16out"])
+def test_beta_reads_d(fvk, supported, entry):
+    if not supported:
+        pytest.skip("no CUTLASS FP8 kernels for this GPU in this build")
+    M, N, K = 77, 136, 272
+    out = ENTRIES[entry]
+    g = gen("beta", entry)
+    A, sa = operand((M, K), g, 1.0)
+    B, sb = operand((N, K), g, 1.0)
+    D0 = (torch.randn(M, N, generator=g) * 4).to(out).cuda()
+    D = guarded_copy(D0)
+    getattr(fvk, entry)(A, B, D.tensor, M, N, K, alpha=sa * sb, beta=0.75)
+    ref = R.cutlass_fp8(A.float(), B.float(), sa * sb, 0.75, D0.cpu(), gelu=entry.endswith("gelu"))
+    check(D, ref, f"{entry} beta=0.75")
+
+
+def test_integer_addresses_and_streams(fvk, supported):
+    if not supported:
+        pytest.skip("no CUTLASS FP8 kernels for this GPU in this build")
+    M, N, K = 33, 96, 64
+    g = gen("addr")
+    A, sa = operand((M, K), g, 1.0)
+    B, sb = operand((N, K), g, 1.0)
+    D = Guarded((M, N), torch.bfloat16)
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    fvk.cutlass_fp8_sq_bf16out(A.data_ptr(), B.data_ptr(), D.tensor.data_ptr(), M, N, K, sa * sb, 0.0, s.cuda_stream)
+    torch.cuda.current_stream().wait_stream(s)
+    check(D, R.cutlass_fp8(A.float(), B.float(), sa * sb), "cutlass_fp8_sq_bf16out (addresses, side stream)")
+
+
+def test_graph_capture_without_warm_up(fvk, supported):
+    """No workspace, no plan cache: the very first call may be inside a capture."""
+    if not supported:
+        pytest.skip("no CUTLASS FP8 kernels for this GPU in this build")
+    M, N, K = 64, 256, 512
+    g = gen("graph")
+    A, sa = operand((M, K), g, 1.0)
+    B, sb = operand((N, K), g, 1.0)
+    D = Guarded((M, N), torch.float16)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fvk.cutlass_fp8_wide(A, B, D.tensor, M, N, K, sa * sb, 0.0, torch.cuda.current_stream().cuda_stream)
+    for replay in range(2):
+        g2 = gen("graph", replay)
+        na, _ = operand((M, K), g2, 1.0)
+        nb, _ = operand((N, K), g2, 1.0)
+        A.copy_(na), B.copy_(nb)
+        D.reset()
+        graph.replay()
+        check(D, R.cutlass_fp8(A.float(), B.float(), sa * sb), f"cutlass_fp8_wide [graph replay {replay}]")
+
+
+def test_fp8_storage_types(fvk, supported):
+    """uint8 / int8 views of the E4M3 codes give the same bytes as float8_e4m3fn."""
+    if not supported:
+        pytest.skip("no CUTLASS FP8 kernels for this GPU in this build")
+    M, N, K = 16, 64, 128
+    g = gen("bytes")
+    A, sa = operand((M, K), g, 1.0)
+    B, sb = operand((N, K), g, 1.0)
+    outs = []
+    for view in (None, torch.uint8, torch.int8):
+        D = torch.empty(M, N, dtype=torch.float16, device="cuda")
+        a, b = (A, B) if view is None else (A.view(view), B.view(view))
+        fvk.cutlass_fp8_t1(a, b, D, M, N, K, sa * sb)
+        outs.append(D)
+    torch.cuda.synchronize()
+    assert torch.equal(outs[0], outs[1]) and torch.equal(outs[0], outs[2])
