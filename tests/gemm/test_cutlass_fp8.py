@@ -30,7 +30,9 @@ ENTRIES = {
     "cutlass_fp8_sq_bf16out": torch.bfloat16, "cutlass_fp8_wide_bf16out": torch.bfloat16,
     "cutlass_fp8_t1_bf16out": torch.bfloat16,
 }
-TOL = {torch.float16: 2e-3, torch.bfloat16: 1e-2, torch.float32: 1e-4}
+# float32 D: the rounding of D is negligible, what remains is the tensor cores' limited-precision
+# FP8 partial sums between fp32 promotions (measured 1.2e-4 on the H100), hence 1e-3.
+TOL = {torch.float16: 2e-3, torch.bfloat16: 1e-2, torch.float32: 1e-3}
 SHAPES = [(1, 8, 16), (7, 40, 48), (129, 264, 144), (1000, 1024, 528), (256, 3072, 2048)]  # (M, N, K)
 
 
@@ -97,7 +99,7 @@ def test_beta_reads_d(fvk, supported, entry):
     D0 = (torch.randn(M, N, generator=g) * 4).to(out).cuda()
     D = guarded_copy(D0)
     getattr(fvk, entry)(A, B, D.tensor, M, N, K, alpha=sa * sb, beta=0.75)
-    ref = R.cutlass_fp8(A.float(), B.float(), sa * sb, 0.75, D0.cpu(), gelu=entry.endswith("gelu"))
+    ref = R.cutlass_fp8(A.float(), B.float(), sa * sb, 0.75, D0, gelu=entry.endswith("gelu"))
     check(D, ref, f"{entry} beta=0.75")
 
 

@@ -9,7 +9,7 @@ Status run_sm90_bf16(Entry e, const Problem& p) {
   switch (e) {
     case Entry::kSqBf16:
     case Entry::kWideBf16: return run<Sm90Fp8<T, false, Sm90Large, Sm90LargeCluster>>(p);
-    case Entry::kT1Bf16: return run<Sm90Fp8<T, false, Sm90Medium, Sm90MediumCluster>>(p);
+    case Entry::kT1Bf16: return run<Sm90Fp8PingPong<T, false, Sm90Small, Sm90SmallCluster>>(p);
     default: return wrong_dtype();
   }
 }

@@ -10,8 +10,8 @@ Status run_sm90_fp16(Entry e, const Problem& p) {
     case Entry::kSq:
     case Entry::kWide: return run<Sm90Fp8<T, false, Sm90Large, Sm90LargeCluster>>(p);
     case Entry::kT1:
-    case Entry::kPlain: return run<Sm90Fp8<T, false, Sm90Medium, Sm90MediumCluster>>(p);
-    case Entry::kGelu: return run<Sm90Fp8<T, true, Sm90Medium, Sm90MediumCluster>>(p);
+    case Entry::kPlain: return run<Sm90Fp8PingPong<T, false, Sm90Small, Sm90SmallCluster>>(p);
+    case Entry::kGelu: return run<Sm90Fp8PingPong<T, true, Sm90Small, Sm90SmallCluster>>(p);
     default: return wrong_dtype();
   }
 }

@@ -2,10 +2,11 @@
 // them a performance choice; the math is the same for every tile).
 //
 // SM100/SM110 keep the contract's shapes (MMA tile M of 256 = a 2-SM CTA pair).
-// SM90 has no 2-SM MMA; a cooperative CTA computes 128 rows with two consumer warp groups.
-// Its two shapes: "large" 128x256x128 with a 2x1 cluster (B tiles multicast to both CTAs),
-// for the square/wide entries; "medium" 128x128x128, one CTA per cluster, for t1, plain and
-// gelu (twice the CTAs, so better occupancy when M * N is small).
+// SM90 has no 2-SM MMA, and FP8 with fp32 promotion needs twice the accumulator registers
+// (cutlass_fp8.cuh), so its tiles are smaller: "large" = 128x128x128 cooperative with a 2x1
+// cluster (B tiles multicast to both CTAs) for the square/wide entries; "small" = 64x128x128
+// ping-pong (two consumer warp groups alternate tiles, overlapping one's epilogue with the
+// other's MMAs) for t1, plain and gelu.
 #pragma once
 
 #include "flash_rt/gemm/cutlass_fp8.cuh"
@@ -20,10 +21,10 @@ using cute::_256;
 using cute::_64;
 using cute::Shape;
 
-using Sm90Large = Shape<_128, _256, _128>;
+using Sm90Large = Shape<_128, _128, _128>;
 using Sm90LargeCluster = Shape<_2, _1, _1>;
-using Sm90Medium = Shape<_128, _128, _128>;
-using Sm90MediumCluster = Shape<_1, _1, _1>;
+using Sm90Small = Shape<_64, _128, _128>;
+using Sm90SmallCluster = Shape<_1, _1, _1>;
 
 using Sm100Sq = Shape<_256, _256, _128>;    // cutlass_fp8_sq*
 using Sm100T1 = Shape<_128, _256, _128>;    // cutlass_fp8_t1*
