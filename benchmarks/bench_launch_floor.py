@@ -118,7 +118,8 @@ def build(cudart: str, workdir: str) -> ctypes.CDLL:
     with open(src, "w", encoding="utf-8") as f:
         f.write(CUDA_SRC)
     lib = os.path.join(workdir, f"launch_floor_{cudart}.so")
-    subprocess.run(["nvcc", *FLAGS, f"-I{INCLUDE}", "-cudart", cudart, src, "-o", lib], check=True)
+    pdl = os.path.join(HERE, "..", "src", "cpp", "ops", "core", "launch.cu")  # device::pdl_enabled
+    subprocess.run(["nvcc", *FLAGS, f"-I{INCLUDE}", "-cudart", cudart, src, pdl, "-o", lib], check=True)
     so = ctypes.CDLL(lib)
     so.run_threads.argtypes = [ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
     for name in ("run_plain", "run_big", "run_bounds", "run_sync", "run_empty", "run_pdl"):

@@ -1,6 +1,7 @@
 // Launcher of the byte transpose used by the FP8 NN fallback (see gemm.h).
 #include "flash_rt/core/cuda_check.h"
 #include "flash_rt/core/errors.h"
+#include "flash_rt/device/launch.cuh"
 #include "flash_rt/gemm/transpose.cuh"
 #include "gemm/transpose.h"
 
@@ -15,8 +16,8 @@ void transpose_bytes(const char* entry, const void* in, void* out, int rows, int
   if (gy > 65535u)
     throw_error(ErrorKind::kValue, entry, ": 'K' expected at most ", 65535 * kTransposeTile,
                 " for the FP8 NN path (weight transpose), got ", rows);
-  transpose_bytes_kernel<<<dim3(gx, gy), kTransposeThreads, 0, stream>>>(
-      static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out), rows, cols);
+  device::launch(transpose_bytes_kernel, dim3(gx, gy), dim3(kTransposeThreads), 0, stream, static_cast<const uint8_t*>(in),
+                 static_cast<uint8_t*>(out), rows, cols);
   check_launch(entry);
 }
 

@@ -2,6 +2,7 @@
 #include "flash_rt/patch/patch.cuh"
 #include "patch/patch.h"
 #include "utility/common.cuh"
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::patch {
 
@@ -29,8 +30,8 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
   // bases allow.
   const bool vec2 = all_aligned({in, out}, 4);
   const utility::Launch l = utility::plan_rows(rows, vec2 ? kFeatures / 2 : kFeatures);
-  if (vec2) im2col_kernel<2><<<l.grid, l.block, 0, as_stream(stream)>>>(in, out, rows);
-  else im2col_kernel<1><<<l.grid, l.block, 0, as_stream(stream)>>>(in, out, rows);
+  if (vec2) ::flash_rt::device::launch(im2col_kernel<2>, l.grid, l.block, 0, as_stream(stream), in, out, rows);
+  else ::flash_rt::device::launch(im2col_kernel<1>, l.grid, l.block, 0, as_stream(stream), in, out, rows);
   check_launch(ck.entry());
 }
 
@@ -49,8 +50,8 @@ void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const 
   __half* out = utility::mptr<__half>(output);
   const __half* b = utility::cptr<__half>(bias);
   const __half* p = utility::cptr<__half>(pos_emb);
-  if (vec8) bias_pos_kernel<8><<<l.grid, l.block, 0, as_stream(stream)>>>(out, b, p, S, D, S_per_view);
-  else bias_pos_kernel<1><<<l.grid, l.block, 0, as_stream(stream)>>>(out, b, p, S, D, S_per_view);
+  if (vec8) ::flash_rt::device::launch(bias_pos_kernel<8>, l.grid, l.block, 0, as_stream(stream), out, b, p, S, D, S_per_view);
+  else ::flash_rt::device::launch(bias_pos_kernel<1>, l.grid, l.block, 0, as_stream(stream), out, b, p, S, D, S_per_view);
   check_launch(ck.entry());
 }
 

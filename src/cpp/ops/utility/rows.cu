@@ -2,6 +2,7 @@
 #include "flash_rt/utility/row_ops.cuh"
 #include "utility/common.cuh"
 #include "utility/utility.h"
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::utility {
 namespace {
@@ -16,8 +17,8 @@ void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, 
   ready(ck);
   const bool vec8 = vec16_ok({x.data, b.data}, {D}, sizeof(T));
   const Launch l = plan_rows(S, vec8 ? D / 8 : D);
-  if (vec8) add_bias_kernel<T, 8><<<l.grid, l.block, 0, as_stream(stream)>>>(mptr<T>(x), cptr<T>(b), S, D);
-  else add_bias_kernel<T, 1><<<l.grid, l.block, 0, as_stream(stream)>>>(mptr<T>(x), cptr<T>(b), S, D);
+  if (vec8) ::flash_rt::device::launch(add_bias_kernel<T, 8>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b), S, D);
+  else ::flash_rt::device::launch(add_bias_kernel<T, 1>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b), S, D);
   check_launch(ck.entry());
 }
 
@@ -47,8 +48,8 @@ void gpu_strided_copy_fp16(const TensorArg& src, const TensorArg& dst, int rows,
   const T* s = cptr<T>(src) + col_offset;
   const bool vec8 = vec16_ok({s, dst.data}, {dst_cols, rows > 1 ? src_stride : 0}, sizeof(T));
   const Launch l = plan_rows(rows, vec8 ? dst_cols / 8 : dst_cols);
-  if (vec8) strided_copy_kernel<T, 8><<<l.grid, l.block, 0, as_stream(stream)>>>(s, mptr<T>(dst), rows, dst_cols, src_stride);
-  else strided_copy_kernel<T, 1><<<l.grid, l.block, 0, as_stream(stream)>>>(s, mptr<T>(dst), rows, dst_cols, src_stride);
+  if (vec8) ::flash_rt::device::launch(strided_copy_kernel<T, 8>, l.grid, l.block, 0, as_stream(stream), s, mptr<T>(dst), rows, dst_cols, src_stride);
+  else ::flash_rt::device::launch(strided_copy_kernel<T, 1>, l.grid, l.block, 0, as_stream(stream), s, mptr<T>(dst), rows, dst_cols, src_stride);
   check_launch(ck.entry());
 }
 
@@ -73,11 +74,11 @@ void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int
   const T* s = cptr<T>(src);
   T* d = mptr<T>(dst);
   if (vec8) {
-    if (wide) repeat_heads_kernel<T, 8, uint64_t><<<l.grid, l.block, 0, st>>>(s, d, S, NH_src, HD, repeat);
-    else repeat_heads_kernel<T, 8, uint32_t><<<l.grid, l.block, 0, st>>>(s, d, S, NH_src, HD, repeat);
+    if (wide) ::flash_rt::device::launch(repeat_heads_kernel<T, 8, uint64_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
+    else ::flash_rt::device::launch(repeat_heads_kernel<T, 8, uint32_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
   } else {
-    if (wide) repeat_heads_kernel<T, 1, uint64_t><<<l.grid, l.block, 0, st>>>(s, d, S, NH_src, HD, repeat);
-    else repeat_heads_kernel<T, 1, uint32_t><<<l.grid, l.block, 0, st>>>(s, d, S, NH_src, HD, repeat);
+    if (wide) ::flash_rt::device::launch(repeat_heads_kernel<T, 1, uint64_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
+    else ::flash_rt::device::launch(repeat_heads_kernel<T, 1, uint32_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
   }
   check_launch(ck.entry());
 }

@@ -29,6 +29,7 @@
 #include "flash_rt/core/dtype.h"
 #include "flash_rt/device/fp8.cuh"
 #include "flash_rt/device/vec.cuh"
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::device {
 
@@ -66,6 +67,7 @@ struct EwPlan {
 // low (~32 at VEC 8: full occupancy), and only the large-size kernel holds 4 items' operands.
 template <class Op, int VEC, int ITEMS>
 __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const EwPlan p) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   op.init();
   const int64_t first = static_cast<int64_t>(blockIdx.x) * (kEwThreads * ITEMS) + threadIdx.x;
   int64_t row0 = 0, col0 = first;  // position of the thread's first vector
@@ -157,8 +159,8 @@ inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool ve
 template <class Op, int VEC>
 void launch_elementwise_vec(const Op& op, const EwPlan& p, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>(p.blocks));
-  if (p.items == kEwMaxItems) elementwise_kernel<Op, VEC, kEwMaxItems><<<grid, kEwThreads, 0, stream>>>(op, p);
-  else elementwise_kernel<Op, VEC, 1><<<grid, kEwThreads, 0, stream>>>(op, p);
+  if (p.items == kEwMaxItems) ::flash_rt::device::launch(elementwise_kernel<Op, VEC, kEwMaxItems>, grid, kEwThreads, 0, stream, op, p);
+  else ::flash_rt::device::launch(elementwise_kernel<Op, VEC, 1>, grid, kEwThreads, 0, stream, op, p);
 }
 
 template <class Op>

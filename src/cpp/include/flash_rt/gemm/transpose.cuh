@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::gemm {
 
@@ -18,6 +19,7 @@ inline constexpr int kTransposePitch = kTransposeTile + 16;  // keeps uint4 rows
 // Grid (ceil(cols / 64), ceil(rows / 64)).
 __global__ void __launch_bounds__(kTransposeThreads)
     transpose_bytes_kernel(const uint8_t* __restrict__ in, uint8_t* __restrict__ out, int rows, int cols) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   __shared__ alignas(16) uint8_t tile[kTransposeTile][kTransposePitch];
   const int c0 = blockIdx.x * kTransposeTile, r0 = blockIdx.y * kTransposeTile;
   const int t = threadIdx.x;

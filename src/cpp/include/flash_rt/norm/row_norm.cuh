@@ -21,6 +21,7 @@
 #include "flash_rt/device/fp8.cuh"
 #include "flash_rt/device/reduce.cuh"
 #include "flash_rt/device/vec.cuh"
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::norm {
 
@@ -221,6 +222,7 @@ inline constexpr int kMaxThreads = Spec::kInput == Input::kPlain ? 1024 : 512;
 
 template <class Spec, int VEC, int ITERS>
 __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   using T = typename Spec::T;
   namespace dv = flash_rt::device;
   constexpr bool kCached = ITERS > 0;
@@ -410,9 +412,9 @@ template <class Spec, int VEC>
 void launch_norm_rows_vec(const NormArgs<typename Spec::T>& a, const RowPlan& p, dim3 grid, dim3 block,
                           cudaStream_t stream) {
   switch (p.cache) {
-    case kSmallIters: norm_rows_kernel<Spec, VEC, kSmallIters><<<grid, block, 0, stream>>>(a, p.iters); break;
-    case kMaxIters: norm_rows_kernel<Spec, VEC, kMaxIters><<<grid, block, 0, stream>>>(a, p.iters); break;
-    default: norm_rows_kernel<Spec, VEC, 0><<<grid, block, 0, stream>>>(a, p.iters); break;
+    case kSmallIters: ::flash_rt::device::launch(norm_rows_kernel<Spec, VEC, kSmallIters>, grid, block, 0, stream, a, p.iters); break;
+    case kMaxIters: ::flash_rt::device::launch(norm_rows_kernel<Spec, VEC, kMaxIters>, grid, block, 0, stream, a, p.iters); break;
+    default: ::flash_rt::device::launch(norm_rows_kernel<Spec, VEC, 0>, grid, block, 0, stream, a, p.iters); break;
   }
 }
 

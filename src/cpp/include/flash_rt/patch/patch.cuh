@@ -8,6 +8,7 @@
 
 #include "flash_rt/utility/grid.cuh"
 #include "flash_rt/utility/vec_io.cuh"
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::patch {
 
@@ -27,6 +28,7 @@ inline constexpr int64_t kImageElems = int64_t{kImage} * kImage * kChannels;
 template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads)
     im2col_kernel(const __half* in, __half* out, int64_t rows) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   static_assert(kRun % VEC == 0 && kFeatures % VEC == 0);
   for (int64_t row = utility::grid_row(); row < rows; row += utility::grid_row_stride()) {
     const int64_t b = row / kPatches;
@@ -49,6 +51,7 @@ __global__ void __launch_bounds__(utility::kMaxRowThreads)
 template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads)
     bias_pos_kernel(__half* out, const __half* bias, const __half* pos, int64_t rows, int dim, int s_per_view) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   const int64_t units = dim / VEC;
   for (int64_t row = utility::grid_row(); row < rows; row += utility::grid_row_stride()) {
     __half* o = out + row * dim;

@@ -36,6 +36,7 @@
 
 #include "flash_rt/device/fp8.cuh"
 #include "flash_rt/device/vec.cuh"
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::quantize {
 
@@ -138,6 +139,7 @@ __device__ __forceinline__ void encode_store(uint8_t* p, float (&y)[VEC], float 
 
 template <typename T, Scale S, int VEC, int U>
 __global__ void __launch_bounds__(kThreads) fp8_encode_kernel(Fp8Args<T> a) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   namespace dv = flash_rt::device;
   // The scale load and the first vector loads are all in flight before the reciprocal is
   // formed, so one memory round trip covers both.
@@ -184,6 +186,7 @@ __global__ void __launch_bounds__(kThreads) fp8_encode_kernel(Fp8Args<T> a) {
 
 template <typename T, int VEC, int U>
 __global__ void __launch_bounds__(kThreads) fp8_amax_scale_kernel(Fp8Args<T> a) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   namespace dv = flash_rt::device;
   __shared__ uint32_t scratch[32];
   const int64_t nvec = a.n / VEC;
@@ -214,6 +217,7 @@ __global__ void __launch_bounds__(kThreads) fp8_amax_scale_kernel(Fp8Args<T> a) 
 // blockDim.x > n % VEC (the tail elements, one per thread).
 template <typename T, int VEC>
 __global__ void __launch_bounds__(kFusedThreads) fp8_dynamic_cta_kernel(Fp8Args<T> a, int iters) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   namespace dv = flash_rt::device;
   __shared__ uint32_t scratch[32];
   const int64_t nvec = a.n / VEC;
@@ -282,13 +286,13 @@ template <typename T, Scale S>
 void launch_fp8_encode(const Fp8Args<T>& a, const Fp8Plan& p, cudaStream_t stream) {
   const dim3 grid(p.grid), block(kThreads);
   if (p.vec == 1) {
-    fp8_encode_kernel<T, S, 1, 4><<<grid, block, 0, stream>>>(a);
+    ::flash_rt::device::launch(fp8_encode_kernel<T, S, 1, 4>, grid, block, 0, stream, a);
     return;
   }
   switch (p.unroll) {
-    case 1: fp8_encode_kernel<T, S, 8, 1><<<grid, block, 0, stream>>>(a); break;
-    case 2: fp8_encode_kernel<T, S, 8, 2><<<grid, block, 0, stream>>>(a); break;
-    default: fp8_encode_kernel<T, S, 8, 4><<<grid, block, 0, stream>>>(a); break;
+    case 1: ::flash_rt::device::launch(fp8_encode_kernel<T, S, 8, 1>, grid, block, 0, stream, a); break;
+    case 2: ::flash_rt::device::launch(fp8_encode_kernel<T, S, 8, 2>, grid, block, 0, stream, a); break;
+    default: ::flash_rt::device::launch(fp8_encode_kernel<T, S, 8, 4>, grid, block, 0, stream, a); break;
   }
 }
 
@@ -296,13 +300,13 @@ template <typename T>
 void launch_fp8_amax_scale(const Fp8Args<T>& a, const Fp8Plan& p, cudaStream_t stream) {
   const dim3 grid(p.grid), block(kThreads);
   if (p.vec == 1) {
-    fp8_amax_scale_kernel<T, 1, 4><<<grid, block, 0, stream>>>(a);
+    ::flash_rt::device::launch(fp8_amax_scale_kernel<T, 1, 4>, grid, block, 0, stream, a);
     return;
   }
   switch (p.unroll) {
-    case 1: fp8_amax_scale_kernel<T, 8, 1><<<grid, block, 0, stream>>>(a); break;
-    case 2: fp8_amax_scale_kernel<T, 8, 2><<<grid, block, 0, stream>>>(a); break;
-    default: fp8_amax_scale_kernel<T, 8, 4><<<grid, block, 0, stream>>>(a); break;
+    case 1: ::flash_rt::device::launch(fp8_amax_scale_kernel<T, 8, 1>, grid, block, 0, stream, a); break;
+    case 2: ::flash_rt::device::launch(fp8_amax_scale_kernel<T, 8, 2>, grid, block, 0, stream, a); break;
+    default: ::flash_rt::device::launch(fp8_amax_scale_kernel<T, 8, 4>, grid, block, 0, stream, a); break;
   }
 }
 
@@ -321,8 +325,8 @@ void launch_fp8_dynamic_cta(const Fp8Args<T>& a, bool vec_ok, cudaStream_t strea
   threads = threads < vec ? vec : threads;  // one thread per tail element at least (tail < vec)
   threads = (threads + 31) / 32 * 32;
   const dim3 block(static_cast<unsigned>(threads));
-  if (vec == 8) fp8_dynamic_cta_kernel<T, 8><<<1, block, 0, stream>>>(a, iters);
-  else fp8_dynamic_cta_kernel<T, 1><<<1, block, 0, stream>>>(a, iters);
+  if (vec == 8) ::flash_rt::device::launch(fp8_dynamic_cta_kernel<T, 8>, 1, block, 0, stream, a, iters);
+  else ::flash_rt::device::launch(fp8_dynamic_cta_kernel<T, 1>, 1, block, 0, stream, a, iters);
 }
 
 }  // namespace flash_rt::quantize

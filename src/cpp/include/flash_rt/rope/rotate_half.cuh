@@ -13,6 +13,7 @@
 
 #include "flash_rt/utility/grid.cuh"
 #include "flash_rt/utility/vec_io.cuh"
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::rope {
 
@@ -20,6 +21,7 @@ namespace flash_rt::rope {
 template <typename T, int VEC, typename Idx>
 __global__ void __launch_bounds__(utility::kMaxRowThreads)
     rotate_half_kernel(T* x, const T* cos_table, const T* sin_table, int64_t rows, int nh, int hd) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   namespace u = flash_rt::utility;
   const Idx half = static_cast<Idx>(hd / 2);
   const Idx per_head = half / VEC;
@@ -58,11 +60,11 @@ void launch_rotate_half(T* x, const T* cos_table, const T* sin_table, int64_t ro
   const utility::Launch l = utility::plan_rows(rows, units);
   const bool wide = static_cast<int64_t>(nh) * hd >= (int64_t{1} << 32);
   if (vec8) {
-    if (wide) rotate_half_kernel<T, 8, uint64_t><<<l.grid, l.block, 0, stream>>>(x, cos_table, sin_table, rows, nh, hd);
-    else rotate_half_kernel<T, 8, uint32_t><<<l.grid, l.block, 0, stream>>>(x, cos_table, sin_table, rows, nh, hd);
+    if (wide) ::flash_rt::device::launch(rotate_half_kernel<T, 8, uint64_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
+    else ::flash_rt::device::launch(rotate_half_kernel<T, 8, uint32_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
   } else {
-    if (wide) rotate_half_kernel<T, 1, uint64_t><<<l.grid, l.block, 0, stream>>>(x, cos_table, sin_table, rows, nh, hd);
-    else rotate_half_kernel<T, 1, uint32_t><<<l.grid, l.block, 0, stream>>>(x, cos_table, sin_table, rows, nh, hd);
+    if (wide) ::flash_rt::device::launch(rotate_half_kernel<T, 1, uint64_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
+    else ::flash_rt::device::launch(rotate_half_kernel<T, 1, uint32_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
   }
 }
 

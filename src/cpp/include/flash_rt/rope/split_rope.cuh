@@ -26,6 +26,7 @@
 
 #include "flash_rt/utility/grid.cuh"
 #include "flash_rt/utility/vec_io.cuh"
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::rope {
 
@@ -72,6 +73,7 @@ __device__ __forceinline__ void rotate_pairs(const T* in, const T* table, T* out
 
 template <typename T, int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads) split_rope_kernel(const SplitArgs<T> a) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   namespace u = flash_rt::utility;
   const int64_t units0 = a.seg[0].units, units01 = units0 + a.seg[1].units;
   const int64_t total = units01 + a.seg[2].units;
@@ -102,8 +104,8 @@ __global__ void __launch_bounds__(utility::kMaxRowThreads) split_rope_kernel(con
 template <typename T>
 void launch_split_rope(const SplitArgs<T>& a, bool vec8, cudaStream_t stream) {
   const utility::Launch l = utility::plan_rows(a.rows, a.seg[0].units + a.seg[1].units + a.seg[2].units);
-  if (vec8) split_rope_kernel<T, 8><<<l.grid, l.block, 0, stream>>>(a);
-  else split_rope_kernel<T, 1><<<l.grid, l.block, 0, stream>>>(a);
+  if (vec8) ::flash_rt::device::launch(split_rope_kernel<T, 8>, l.grid, l.block, 0, stream, a);
+  else ::flash_rt::device::launch(split_rope_kernel<T, 1>, l.grid, l.block, 0, stream, a);
 }
 
 }  // namespace flash_rt::rope

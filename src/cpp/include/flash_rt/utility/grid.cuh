@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::utility {
 
@@ -83,6 +84,7 @@ __device__ __forceinline__ int64_t flat_stride() {
 // then op.template run<1>(i) for the tail.
 template <int VEC, class Op>
 __global__ void __launch_bounds__(kCtaThreads) flat_kernel(Op op, int64_t n) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   const int64_t units = n / VEC;
   const int64_t stride = flat_stride();
   for (int64_t u = flat_thread(); u < units; u += stride) op.template run<VEC>(u * VEC);
@@ -94,7 +96,7 @@ __global__ void __launch_bounds__(kCtaThreads) flat_kernel(Op op, int64_t n) {
 template <int VEC, class Op>
 void launch_flat(const Op& op, int64_t n, cudaStream_t stream) {
   const Launch l = plan_flat(n / VEC);
-  flat_kernel<VEC, Op><<<l.grid, l.block, 0, stream>>>(op, n);
+  ::flash_rt::device::launch(flat_kernel<VEC, Op>, l.grid, l.block, 0, stream, op, n);
 }
 
 }  // namespace flash_rt::utility

@@ -7,12 +7,14 @@
 
 #include "flash_rt/utility/grid.cuh"
 #include "flash_rt/utility/vec_io.cuh"
+#include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::utility {
 
 // x[r, c] = RN(x[r, c] + b[c]).                       x: [rows, dim] in place, b: [dim]
 template <typename T, int VEC>
 __global__ void __launch_bounds__(kMaxRowThreads) add_bias_kernel(T* x, const T* b, int64_t rows, int dim) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   const int64_t units = dim / VEC;
   for (int64_t row = grid_row(); row < rows; row += grid_row_stride()) {
     T* xr = x + row * dim;
@@ -32,6 +34,7 @@ __global__ void __launch_bounds__(kMaxRowThreads) add_bias_kernel(T* x, const T*
 template <typename T, int VEC>
 __global__ void __launch_bounds__(kMaxRowThreads)
     strided_copy_kernel(const T* src, T* dst, int64_t rows, int cols, int64_t src_stride) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   const int64_t units = cols / VEC;
   for (int64_t row = grid_row(); row < rows; row += grid_row_stride()) {
     const T* s = src + row * src_stride;
@@ -46,6 +49,7 @@ __global__ void __launch_bounds__(kMaxRowThreads)
 template <typename T, int VEC, typename Idx>
 __global__ void __launch_bounds__(kMaxRowThreads)
     repeat_heads_kernel(const T* src, T* dst, int64_t rows, int nh_src, int hd, int repeat) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   const Idx width = static_cast<Idx>(nh_src) * repeat * hd;  // dst row
   const int64_t units = static_cast<int64_t>(width / VEC);
   for (int64_t row = grid_row(); row < rows; row += grid_row_stride()) {
