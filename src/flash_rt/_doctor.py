@@ -24,6 +24,18 @@ def _loaded_library(fragment: str) -> str | None:
     return None
 
 
+def _jax_ffi_report() -> dict:
+    """The JAX FFI library from the manifest and the file system; jax itself is not imported."""
+    import importlib.metadata
+
+    st = _loader.jax_ffi_status()
+    try:
+        st["jaxlib_installed"] = importlib.metadata.version("jaxlib")
+    except importlib.metadata.PackageNotFoundError:
+        st["jaxlib_installed"] = None
+    return st
+
+
 def report() -> dict:
     info = build_info()
     drv = _cuda_driver.driver_info()
@@ -46,6 +58,7 @@ def report() -> dict:
         except ImportError as e:
             modules[name] = f"not loaded: {e}"
     out["modules"] = modules
+    out["libraries"] = {_loader.JAX_FFI_LIBRARY: _jax_ffi_report()}
     # cuBLAS is a dependency of flash_rt_kernels (FvkContext); cuBLASLt joins once GEMM entries do.
     for lib in ("libcublas", "libcublasLt"):
         out[lib] = _loaded_library(lib + ".so") or "not loaded"
@@ -79,6 +92,17 @@ def main(argv: list[str]) -> int:
             print(f"  this GPU needs the {d0['variant']} variant: {d0['install']}")
     for m, state in r["modules"].items():
         print(f"module {m}: {state}")
+    jf = r["libraries"][_loader.JAX_FFI_LIBRARY]
+    if jf["built"] or jf["override"]:
+        where = jf["path"] if jf["exists"] else f"{jf['path']} (missing!)"
+        line = f"{jf['status'] if jf['built'] else 'from $' + _loader.JAX_FFI_ENV}: {where}"
+        if jf["jaxlib_installed"] is None:
+            line += "; jaxlib is not installed here"
+        elif jf["jaxlib_at_build"] and jf["jaxlib_installed"] != jf["jaxlib_at_build"]:
+            line += f"; installed jaxlib is {jf['jaxlib_installed']} (XLA may refuse the handlers: rebuild)"
+    else:
+        line = jf["status"]
+    print(f"library {_loader.JAX_FFI_LIBRARY} (JAX FFI, flash_rt.jax): {line}")
     print(f"libcublas: {r['libcublas']}\nlibcublasLt: {r['libcublasLt']}")
     if "probes" in r:
         print("probes: " + ", ".join(f"{k}={v}" for k, v in r["probes"].items() if not k.endswith("_error")))

@@ -20,6 +20,10 @@ from . import _cuda_driver, _variants
 from ._build import build_info
 
 KNOWN_MODULES = ("flash_rt_kernels", "flash_rt_fa2", "flash_rt_fp4")
+# Plain shared libraries (not Python modules) a build may put next to the package; the
+# manifest lists them in LIBRARIES_BUILT. flash_rt.jax loads this one with ctypes.
+JAX_FFI_LIBRARY = "flash_rt_jax_ffi"
+JAX_FFI_ENV = "FLASH_RT_JAX_FFI_SO"  # path override (a developer build outside the package)
 
 
 class FlashRtImportError(ImportError):
@@ -93,3 +97,32 @@ def load(name: str):
     if err:
         raise FlashRtImportError(err, name=f"flash_rt.{name}")
     return importlib.import_module(f"flash_rt.{name}")
+
+
+def jax_ffi_status() -> dict:
+    """Whether this build has flash_rt_jax_ffi.so (SPEC 6) and where it is; imports neither jax nor
+    the library. Keys: built, path, exists, status (CMake's words), jaxlib_at_build, ffi_api, override.
+
+    A manifest without the field (a build from before the library existed, or no build at all)
+    reports it as not built. $FLASH_RT_JAX_FFI_SO names a library to use instead of the package's.
+    """
+    try:
+        b = importlib.import_module("flash_rt._build_info")
+    except ImportError:
+        b = None
+    built = JAX_FFI_LIBRARY in tuple(getattr(b, "LIBRARIES_BUILT", ()))
+    status = getattr(b, "JAX_FFI_STATUS", "") or (
+        "not built: no build manifest (source checkout)" if b is None
+        else "not built: this build predates the JAX FFI library")
+    override = os.environ.get(JAX_FFI_ENV, "").strip()
+    path = override or (os.path.join(os.path.dirname(os.path.abspath(__file__)), JAX_FFI_LIBRARY + ".so")
+                        if built else None)
+    return {
+        "built": built,
+        "path": path,
+        "exists": bool(path) and os.path.isfile(path),
+        "status": status,
+        "jaxlib_at_build": getattr(b, "JAX_FFI_JAXLIB", ""),
+        "ffi_api": getattr(b, "JAX_FFI_API", ""),
+        "override": bool(override),
+    }
