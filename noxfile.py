@@ -50,6 +50,9 @@ BUILD_REQUIRES = [r for r in PYPROJECT["build-system"]["requires"] if r != CUTLA
 CUBLAS = "nvidia-cublas>=13.0,<14"  # the runtime dependency; CMake takes its headers/libs (no isolation)
 BUILD_TOOLS = ["cmake>=3.31", "ninja"]
 TEST_DEPS = ["pytest", "numpy"]
+# CPU jax for the tests session: its jaxlib ships the XLA FFI headers, so the build makes
+# flash_rt_jax_ffi.so and the CPU tests load it (tests/jax). About 100 MB of wheels.
+JAX = "jax"
 VARIANTS = ("sm80", "sm100", "sm110")
 VARIANT_MACHINE = {"sm80": "x86_64", "sm100": "x86_64", "sm110": "aarch64"}
 TEST_ARCHS = "90a-real"  # the tests session's one arch: CPU tests only need the module to build and load
@@ -187,9 +190,12 @@ def _pytest(session: nox.Session, marker: str) -> None:
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     """CPU tests (`pytest -m "not gpu"`) against an installed one-arch build (FLASH_RT_CUDA_ARCHS)."""
-    _install_deps(session)
+    _install_deps(session, JAX)
     archs = os.environ.get("FLASH_RT_CUDA_ARCHS") or TEST_ARCHS
-    _install_self(session, _build_env(session, os.environ.get("FLASH_RT_VARIANT"), archs, "tests"))
+    env = _build_env(session, os.environ.get("FLASH_RT_VARIANT"), archs, "tests")
+    if not _no_venv(session):
+        env["FLASH_RT_JAX_FFI"] = "ON"  # jaxlib was just installed: a missed header is a build error here
+    _install_self(session, env)
     _pytest(session, "not gpu")
 
 
@@ -217,12 +223,35 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def compile_check(session: nox.Session) -> None:
-    """nvcc device-code compile of src/cpp/ops/*/*.cu for the sm100 and sm110 variants (no GPU)."""
+    """nvcc device-code compile of src/cpp/ops/*/*.cu for the sm100 and sm110 variants (no GPU), and a
+    host compile of the JAX FFI handlers against jaxlib's headers."""
     if not _no_venv(session):
         _pip_config_for_uv(session)
-        # Only headers are needed: cuBLAS (for sources that include them) and CUTLASS.
-        session.install("--no-deps", CUBLAS, CUTLASS)
+        # Only headers are needed: cuBLAS (for sources that include them), CUTLASS, and jaxlib's
+        # XLA FFI headers (for src/cpp/ffi/jax).
+        session.install("--no-deps", CUBLAS, CUTLASS, "jaxlib")
     session.run("python", str(ROOT / "ci" / "compile_check.py"), *session.posargs)
+    _compile_jax_ffi(session)
+
+
+def _compile_jax_ffi(session: nox.Session) -> None:
+    """Host compile of the JAX FFI handlers (src/cpp/ffi/jax, no device code) against the jaxlib
+    of the session's Python, warnings on; the object files are thrown away."""
+    find = ("import importlib.util, os, sys; s = importlib.util.find_spec('jaxlib'); "
+            "sys.exit(1) if s is None else print(os.path.join(list(s.submodule_search_locations)[0], 'include'))")
+    try:
+        inc = (session.run("python", "-c", find, silent=True, external=_no_venv(session)) or "").strip()
+    except nox.command.CommandFailed:
+        session.warn("jaxlib is not installed: the JAX FFI handlers were not compiled")
+        return
+    nvcc = os.environ.get("CUDACXX") or shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc"
+    cpp = ROOT / "src" / "cpp"
+    with tempfile.TemporaryDirectory(prefix="flash_rt_ffi_") as tmp:
+        for src in sorted((cpp / "ffi" / "jax").glob("*.cpp")):
+            session.run(nvcc, "-std=c++20", "-x", "c++", "-c", str(src), "-o", str(Path(tmp) / (src.stem + ".o")),
+                        "-I", str(cpp), "-I", str(cpp / "include"), "-I", str(cpp / "ops"), "-isystem", inc,
+                        "-Xcompiler", "-Wall,-Wextra,-Werror", external=True)
+    session.log(f"JAX FFI handlers compiled against {inc}")
 
 
 @nox.session(python="3.11")
