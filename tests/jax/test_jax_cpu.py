@@ -253,15 +253,24 @@ class _StreamGetArgs(C.Structure):
                 ("stream", C.c_void_p)]
 
 
+class _DeviceOrdinalGetArgs(C.Structure):
+    _fields_ = [("struct_size", C.c_size_t), ("extension_start", C.c_void_p), ("ctx", C.c_void_p),
+                ("device_ordinal", C.c_int32)]
+
+
 _ERROR_CREATE = C.CFUNCTYPE(C.c_void_p, C.POINTER(_ErrorCreateArgs))
 _STREAM_GET = C.CFUNCTYPE(C.c_void_p, C.POINTER(_StreamGetArgs))
+_DEVICE_ORDINAL_GET = C.CFUNCTYPE(C.c_void_p, C.POINTER(_DeviceOrdinalGetArgs))
 
 
 class _Api(C.Structure):
     _fields_ = [("struct_size", C.c_size_t), ("extension_start", C.c_void_p), ("api_version", _ApiVersion),
                 ("internal_api", C.c_void_p), ("Error_Create", _ERROR_CREATE), ("Error_GetMessage", C.c_void_p),
                 ("Error_Destroy", C.c_void_p), ("Handler_Register", C.c_void_p), ("Stream_Get", _STREAM_GET),
-                ("rest", C.c_void_p * 16)]
+                # Type_Register .. DeviceOrdinal_Get and whatever a newer header adds: every slot is
+                # filled with the DeviceOrdinal_Get fake (the only other function the handlers call),
+                # so the fake does not depend on where a jaxlib version puts it.
+                ("tail", _DEVICE_ORDINAL_GET * 32)]
 
 
 class _Buffer(C.Structure):
@@ -319,11 +328,18 @@ class FakeXla:
             a.contents.stream = None  # the legacy stream: never used before the device checks
             return None
 
+        @_DEVICE_ORDINAL_GET
+        def device_ordinal_get(a):
+            a.contents.device_ordinal = 0
+            return None
+
         self.api = _Api()
         self.api.struct_size = C.sizeof(_Api)
         self.api.Error_Create = error_create
         self.api.Stream_Get = stream_get
-        self._callbacks = (error_create, stream_get)
+        for i in range(len(self.api.tail)):
+            self.api.tail[i] = device_ordinal_get
+        self._callbacks = (error_create, stream_get, device_ordinal_get)
 
     def buffer(self, dtype: int, shape, data: int = FAKE_DATA) -> _Buffer:
         dims = (C.c_int64 * max(1, len(shape)))(*shape)
@@ -462,11 +478,11 @@ def test_handlers_without_a_device_return_an_error(fake, has_gpu):
     if has_gpu:
         pytest.skip("a GPU is visible: the call would launch on fake addresses")
     errc, msg = _q(fake, x=(BF16, [3, 5]), y=(U8, [3, 5]))
-    assert errc == INTERNAL and msg.startswith("quantize_fp8_static: cannot tell the CUDA device of XLA's stream ("), msg
+    assert errc == INTERNAL and msg.startswith("quantize_fp8_static: no usable CUDA device ("), msg
     errc, msg = _g(fake)
-    assert errc == INTERNAL and msg.startswith("fp8_gemm_bf16_out: cannot tell the CUDA device"), msg
+    assert errc == INTERNAL and msg.startswith("fp8_gemm_bf16_out: no usable CUDA device"), msg
     errc, msg = _g(fake, symbol="flash_rt_fp8_gemm_bf16_out_initialize", stage=INITIALIZE)
-    assert errc == INTERNAL and msg.startswith("fp8_gemm_bf16_out: cannot tell the CUDA device"), msg
+    assert errc == INTERNAL and msg.startswith("fp8_gemm_bf16_out: no usable CUDA device"), msg
 
 
 @needs_library

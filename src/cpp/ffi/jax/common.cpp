@@ -121,17 +121,6 @@ TensorArg tensor(const char* entry, const char* name, const ffi::AnyBuffer& b, i
 
 // ---- device and stream ----------------------------------------------------------------------
 
-DeviceScope::DeviceScope(const char* entry, cudaStream_t stream) {
-  cudaError_t err = cudaStreamGetDevice(stream, &device_);
-  if (err == cudaSuccess) err = cudaGetDevice(&previous_);
-  if (err != cudaSuccess) {
-    (void)cudaGetLastError();
-    throw_error(ErrorKind::kRuntime, entry, ": cannot tell the CUDA device of XLA's stream (",
-                cudaGetErrorName(err), ": ", cudaGetErrorString(err), ")");
-  }
-  enter(entry);
-}
-
 DeviceScope::DeviceScope(const char* entry, int device) : device_(device) {
   const cudaError_t err = cudaGetDevice(&previous_);
   if (err != cudaSuccess) {

@@ -82,8 +82,9 @@ TensorArg tensor(const char* entry, const char* name, const ffi::AnyBuffer& b, i
 // it does not. Throws flash_rt::Error (kRuntime) when CUDA cannot tell the device.
 class DeviceScope {
  public:
-  DeviceScope(const char* entry, cudaStream_t stream);
-  DeviceScope(const char* entry, int device);  // a device by ordinal (outside XLA's calls)
+  // `device`: XLA's device ordinal (ffi::DeviceOrdinal; cudaStreamGetDevice is not allowed while
+  // XLA captures the stream into a command buffer, measured on the H100) or any CUDA ordinal.
+  DeviceScope(const char* entry, int device);
   ~DeviceScope();
   DeviceScope(const DeviceScope&) = delete;
   DeviceScope& operator=(const DeviceScope&) = delete;

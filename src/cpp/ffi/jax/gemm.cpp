@@ -147,13 +147,13 @@ void launch(gemm::GemmRunner& r, const Problem& p, const TensorArg& x, const Ten
                reinterpret_cast<gemm::Stream>(stream));
 }
 
-ffi::Error execute(cudaStream_t stream, ffi::AnyBuffer x, ffi::AnyBuffer w, ffi::AnyBuffer act_scale,
+ffi::Error execute(cudaStream_t stream, int32_t device, ffi::AnyBuffer x, ffi::AnyBuffer w, ffi::AnyBuffer act_scale,
                    ffi::AnyBuffer w_scale, ffi::Result<ffi::AnyBuffer> y) {
   return guarded(kEntry, [&]() -> ffi::Error {
     const Problem p = problem(x, w, act_scale, w_scale, *y);
     if (p.empty()) return ffi::Error::Success();
 
-    DeviceScope dev(kEntry, stream);
+    DeviceScope dev(kEntry, static_cast<int>(device));
     const int d = dev.device();
     const bool captured = capturing(stream);
     if (captured) count(kCapturedCalls);
@@ -205,7 +205,7 @@ void* placed(void* base, bool large) {
 }
 
 // Stage 1 of the comment at the top: plan creation before the execution, outside capture.
-ffi::Error initialize(cudaStream_t stream, ffi::AnyBuffer x, ffi::AnyBuffer w, ffi::AnyBuffer act_scale,
+ffi::Error initialize(cudaStream_t stream, int32_t device, ffi::AnyBuffer x, ffi::AnyBuffer w, ffi::AnyBuffer act_scale,
                       ffi::AnyBuffer w_scale, ffi::Result<ffi::AnyBuffer> y) {
   return guarded(kEntry, [&]() -> ffi::Error {
     Problem p;
@@ -215,7 +215,7 @@ ffi::Error initialize(cudaStream_t stream, ffi::AnyBuffer x, ffi::AnyBuffer w, f
       return ffi::Error::Success();  // the execute stage reports bad operands, once
     }
     if (p.empty()) return ffi::Error::Success();
-    DeviceScope dev(kEntry, stream);
+    DeviceScope dev(kEntry, static_cast<int>(device));
     const int d = dev.device();
     DeviceGemm& g = device_gemm(d);
     std::lock_guard<std::mutex> lock(g.mu);
@@ -271,15 +271,17 @@ int prepare_fp8_gemm(int device, int64_t M, int64_t N, int64_t K, char* err, int
     alloc(x, static_cast<size_t>(M) * static_cast<size_t>(K));
     alloc(w, static_cast<size_t>(K) * static_cast<size_t>(N));
     alloc(y, static_cast<size_t>(M) * static_cast<size_t>(N) * 2);
-    alloc(s, 2 * sizeof(float));
-    check_cuda(cudaMemsetAsync(s.p, 0, 2 * sizeof(float) + 2 * kAlignLarge, g.side), entry, "cudaMemsetAsync");
+    // The two scales 256 bytes apart, each as aligned as a real scale buffer: with them 4 bytes
+    // apart, cublasLtMatmul returned NOT_SUPPORTED for the NN plan on the H100 (2026-11-27).
+    alloc(s, kAlignLarge + sizeof(float));
+    check_cuda(cudaMemsetAsync(s.p, 0, 3 * kAlignLarge + sizeof(float), g.side), entry, "cudaMemsetAsync");
     const auto addr = [](void* q) { return TensorArg::address(reinterpret_cast<std::uintptr_t>(q)); };
     int created = 0;
     for (const PlanKey& k : {large, small}) {
       if (g.planned.count(k)) continue;
       const bool big = std::get<3>(k);
       launch(g.get(), p, addr(placed(x.p, true)), addr(placed(w.p, true)), addr(placed(y.p, big)),
-             addr(placed(s.p, true)), addr(static_cast<float*>(placed(s.p, true)) + 1), g.side);
+             addr(placed(s.p, true)), addr(static_cast<char*>(placed(s.p, true)) + kAlignLarge), g.side);
       g.planned.insert(k);
       count(kWarmupPrepare);
       ++created;
@@ -302,6 +304,7 @@ FLASH_RT_FFI_EXPORT XLA_FFI_Error* flash_rt_fp8_gemm_bf16_out(XLA_FFI_CallFrame*
 XLA_FFI_DEFINE_HANDLER_SYMBOL(flash_rt_fp8_gemm_bf16_out, flash_rt::jax_ffi::execute,
                               ffi::Ffi::Bind()
                                   .Ctx<ffi::PlatformStream<cudaStream_t>>()
+                                  .Ctx<ffi::DeviceOrdinal>()  // XLA's device (cudaStreamGetDevice fails while capturing)
                                   .Arg<ffi::AnyBuffer>()  // x
                                   .Arg<ffi::AnyBuffer>()  // w
                                   .Arg<ffi::AnyBuffer>()  // act_scale
@@ -313,6 +316,7 @@ FLASH_RT_FFI_EXPORT XLA_FFI_Error* flash_rt_fp8_gemm_bf16_out_initialize(XLA_FFI
 XLA_FFI_DEFINE_HANDLER_SYMBOL(flash_rt_fp8_gemm_bf16_out_initialize, flash_rt::jax_ffi::initialize,
                               ffi::Ffi::Bind<ffi::ExecutionStage::kInitialize>()
                                   .Ctx<ffi::PlatformStream<cudaStream_t>>()
+                                  .Ctx<ffi::DeviceOrdinal>()  // XLA's device (cudaStreamGetDevice fails while capturing)
                                   .Arg<ffi::AnyBuffer>()
                                   .Arg<ffi::AnyBuffer>()
                                   .Arg<ffi::AnyBuffer>()

@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kEntry = "quantize_fp8_static";
 
-ffi::Error quantize_fp8_static(cudaStream_t stream, ffi::AnyBuffer x, ffi::AnyBuffer scale,
+ffi::Error quantize_fp8_static(cudaStream_t stream, int32_t device, ffi::AnyBuffer x, ffi::AnyBuffer scale,
                                ffi::Result<ffi::AnyBuffer> y) {
   return guarded(kEntry, [&]() -> ffi::Error {
     // Operand checks first, in the JAX wrapper's names; nothing touches the device before them.
@@ -34,7 +34,7 @@ ffi::Error quantize_fp8_static(cudaStream_t stream, ffi::AnyBuffer x, ffi::AnyBu
     const int n = checked_int(kEntry, "the element count of 'x'", n64);
     if (n == 0) return ffi::Error::Success();
 
-    DeviceScope dev(kEntry, stream);
+    DeviceScope dev(kEntry, static_cast<int>(device));
     if (capturing(stream)) count(kCapturedCalls);
     quantize::quantize_fp8_static(tensor(kEntry, "x", x, dev.device()), tensor(kEntry, "y", *y, dev.device()),
                                   tensor(kEntry, "scale", scale, dev.device()), n,
@@ -53,6 +53,7 @@ FLASH_RT_FFI_EXPORT XLA_FFI_Error* flash_rt_quantize_fp8_static(XLA_FFI_CallFram
 XLA_FFI_DEFINE_HANDLER_SYMBOL(flash_rt_quantize_fp8_static, flash_rt::jax_ffi::quantize_fp8_static,
                               ffi::Ffi::Bind()
                                   .Ctx<ffi::PlatformStream<cudaStream_t>>()
+                                  .Ctx<ffi::DeviceOrdinal>()  // XLA's device (cudaStreamGetDevice fails while capturing)
                                   .Arg<ffi::AnyBuffer>()  // x
                                   .Arg<ffi::AnyBuffer>()  // scale
                                   .Ret<ffi::AnyBuffer>(), // y
