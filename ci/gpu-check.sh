@@ -3,14 +3,20 @@
 # flash-rt, print the doctor, run `pytest -m gpu`, run the benchmarks. Logs go to $OUT
 # (default ./gpu-check-out).
 #
-#   bash ci/gpu-check.sh [build|test|bench|all] [extra bench args...]
+#   bash ci/gpu-check.sh [build|test|bench|all|round] [extra bench args...]
+#   round: build, every GPU test (jax included), the GEMM/JAX/launch-floor benchmarks and a
+#          --quick run of every kernel group, then everything under $OUT packed into
+#          $OUT/round.tgz (the lent machine returns at most 8 files); about 6-8 minutes on an H100
 #   FLASH_RT_BENCH_GROUPS="norm fused_norm" bash ci/gpu-check.sh bench     (default: every group)
 #     extra groups: gemm (benchmarks/bench_gemm.py), jax (benchmarks/bench_jax.py),
 #     launch_floor (benchmarks/bench_launch_floor.py)
 #   FLASH_RT_TEST_PATHS="tests/gemm tests/core" bash ci/gpu-check.sh test  (default: tests/)
 #
 # The GPU machine has no network: the build runs without isolation against the installed
-# scikit-build-core / nanobind / cmake / ninja and the toolkit's cuBLAS.
+# scikit-build-core / nanobind / cmake / ninja and the toolkit's cuBLAS. CUTLASS headers: an
+# importable nvidia-cutlass, FLASH_RT_CUTLASS_DIR, or a carried nvidia_cutlass-*.whl under .whl/
+# or .exp/wheels/ (unpacked to /tmp). The JAX FFI library follows FLASH_RT_JAX_FFI (AUTO, ON,
+# OFF; default AUTO), passed to CMake on every build so a kept build dir cannot hold an old value.
 set -uo pipefail
 stage="${1:-all}"; shift || true
 OUT="${OUT:-$PWD/gpu-check-out}"
@@ -30,7 +36,28 @@ run() {  # run NAME CMD...: tee into $OUT/NAME.log, remember failures
   return "$rc"
 }
 
+if [[ "$stage" == round ]]; then
+  export FLASH_RT_JAX_FFI="${FLASH_RT_JAX_FFI:-ON}"
+  bash "$0" build || exit 1
+  FLASH_RT_TEST_PATHS="${FLASH_RT_TEST_PATHS:-tests}" bash "$0" test | tail -40 || status=1
+  FLASH_RT_BENCH_GROUPS="${FLASH_RT_BENCH_GROUPS:-gemm jax launch_floor}" bash "$0" bench | grep -E "^\||us per call|^  " | tail -80
+  for g in norm fused_norm activation fused quantize rope utility patch; do
+    (cd /tmp && timeout 90 "$PY" -m flash_rt bench --group "$g" --quick --out "$OUT/quick" > "$OUT/quick-$g.log" 2>&1)
+    grep -E "^target|MISS" "$OUT/quick-$g.log" | head -12
+  done
+  (cd "$OUT" && tar czf /tmp/round.tgz . && rm -rf ./* && mv /tmp/round.tgz round.tgz)
+  exit $status
+fi
+
 if [[ "$stage" == build || "$stage" == all ]]; then
+  if [ -z "${FLASH_RT_CUTLASS_DIR:-}" ] && ! "$PY" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('cutlass_library') is None)"; then
+    whl=$(ls .whl/nvidia_cutlass-*.whl .exp/wheels/nvidia_cutlass-*.whl 2>/dev/null | head -1)
+    if [ -n "$whl" ]; then
+      "$PY" -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall('/tmp/flash-rt-cutlass')" "$whl"
+      export FLASH_RT_CUTLASS_DIR=/tmp/flash-rt-cutlass/cutlass_library/source
+    fi
+  fi
+  export CMAKE_ARGS="${CMAKE_ARGS:-} -DFLASH_RT_JAX_FFI=${FLASH_RT_JAX_FFI:-AUTO}"
   nvidia-smi --query-gpu=name,driver_version,compute_cap,clocks.sm,clocks.max.sm --format=csv | tee "$OUT/gpu.txt"
   run build env CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "$PY" -m pip install -v --no-build-isolation --no-deps . \
     || { echo "build failed"; exit 1; }
