@@ -118,15 +118,17 @@ class GemmRunner {
   void fp8_nn_gelu_bias(const TensorArg& A, const TensorArg& B, const TensorArg& D, const TensorArg& bias,
                         int M, int N, int K, float alpha, Stream stream);
 
-  // ---- benchmarks / autotune: stream 0, device sync, not capture-safe ----
+  // ---- benchmarks / autotune: device sync, not capture-safe (benchmarks on stream 0) ----
   // NT bf16 D = alpha A.B^T + beta D, warmup + iters runs; mean ms per run.
   float bf16_gemm(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
                   float alpha, float beta, int warmup, int iters);
   // NT FP8 -> bf16, D = scale_a * scale_b * A.B^T (host scales); mean ms per run.
   float fp8_gemm(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
                  float scale_a, float scale_b, int warmup, int iters);
-  // Times up to num_algos heuristic candidates for the bf16_nn / fp8_nn_dev key (3 warm-up +
-  // 10 timed runs each), caches the fastest, prints one line. Clobbers D.
+  // Times up to num_algos heuristic candidates for the bf16_nn / fp8_nn_dev key, caches the
+  // fastest, prints one line (with the heuristic's first choice for comparison). Clobbers D.
+  // Each candidate is timed as 20 calls captured in a CUDA graph on a private stream, replayed
+  // 5 times: GPU time, not host launch time (which dominates a host-timed loop at small M).
   void autotune_bf16_nn(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
                         int num_algos);
   void autotune_fp8_nn_dev(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
