@@ -11,6 +11,9 @@ Rules (comments are ignored, string literals are not):
                                `flash_rt/core/`) and no kernel launches (`<<<`)
   src/cpp/bindings/<module>/*.cpp  binding files are declarations: no `reinterpret_cast`, no `#if`
                                (`bindings/common/` holds the shared tensor caster and is exempt)
+  src/cpp/include, src/cpp/ops     kernels launch through device::launch (PDL, device/launch.cuh): no
+                               `<<<`, and every `__global__` body starts with `pdl_begin()` (the
+                               CUTLASS kernels under ops/gemm/cutlass/ are CUTLASS's own launches)
 
 Prints `file:line: message` for each violation and exits 1 if there is any.
 """
@@ -130,6 +133,24 @@ def check(root: Path) -> tuple[list[str], int]:
                 if PREPROCESSOR_IF.match(line):
                     report(path, lineno, "binding files hold declarations only: no #if/#ifdef "
                                          "(arch-specific kernels register themselves in the launchers)")
+    for layer in ("src/cpp/include/flash_rt", "src/cpp/ops"):
+        for path in cpp_files(root, layer):
+            if "cutlass" in path.parts or path.name == "launch.cuh":
+                continue
+            lines = strip_comments(path.read_text(encoding="utf-8"))
+            for lineno, line in enumerate(lines, 1):
+                if "<<<" in line:
+                    report(path, lineno, "launch kernels with flash_rt::device::launch (device/launch.cuh), "
+                                         "not '<<<': it adds Programmatic Dependent Launch")
+            text = "\n".join(lines)
+            for m in re.finditer(r"__global__\b", text):
+                body = text.index("{", m.end())
+                first = text[body + 1:].lstrip()
+                if not first.startswith("::flash_rt::device::pdl_begin();") and not first.startswith(
+                        "device::pdl_begin();") and not first.startswith("pdl_begin();"):
+                    report(path, text.count("\n", 0, m.start()) + 1,
+                           "a kernel launched with device::launch must call pdl_begin() first "
+                           "(before any global memory access; see device/launch.cuh)")
     return errors, len(seen)
 
 
