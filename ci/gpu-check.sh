@@ -12,6 +12,10 @@
 #     launch_floor (benchmarks/bench_launch_floor.py)
 #   FLASH_RT_TEST_PATHS="tests/gemm tests/core" bash ci/gpu-check.sh test  (default: tests/)
 #
+# Before a round on the lent machine (no network there), fetch what it lacks into .whl/ (git-
+# ignored) on a machine with network, and name .whl in the device call's carry:
+#   python3 -m pip download --no-deps -d .whl nvidia-cutlass==4.2.0.0
+#
 # The GPU machine has no network: the build runs without isolation against the installed
 # scikit-build-core / nanobind / cmake / ninja and the toolkit's cuBLAS. CUTLASS headers: an
 # importable nvidia-cutlass, FLASH_RT_CUTLASS_DIR, or a carried nvidia_cutlass-*.whl under .whl/
