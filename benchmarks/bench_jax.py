@@ -16,7 +16,7 @@ The `kernel` column says what XLA compiled each provider to (from the optimized 
 Timing (BENCH.md protocol, adapted to JAX): each provider is jitted as a chain of n calls on one
 input set (warm L2, as BENCH.md's GEMM peer table); each call's input passes through an
 optimization_barrier together with the previous call's output, so XLA neither merges nor reorders
-the calls and adds no copies. XLA command buffers are on for custom calls, fusions and cuBLAS
+the calls and adds no copies, and every call's output is returned, so none is removed as dead. XLA command buffers are on for custom calls, fusions and cuBLAS
 (unless --no-graphs), so one execution is one CUDA-graph launch of n GEMMs. A sample is the wall
 time of r back-to-back executions ending in block_until_ready, divided by r * n (one execution is
 sized to ~2 ms of GPU time, far above the host cost of launching it); median, p10, p90 over
@@ -145,13 +145,19 @@ def provider_fn(jax, jnp, frj, name: str):
 
 
 def chain(jax, fn, n: int):
-    """jit of n dependent-by-barrier calls of fn; returns the last output."""
+    """jit of n calls of fn, ordered by barriers; returns every call's output.
+
+    Every output is returned: XLA removes a side-effect-free call whose result nobody uses (the
+    FFI call included), and a chain that returned only its last output measured one call, not n
+    (found on the H100: 0.2 us "per call" at 4096^3). The barrier on (x, y) gives each call an x
+    that XLA cannot prove equal to the previous one, so no two calls are merged either."""
     def run(x, w, sx, sw):
-        y = None
+        ys = []
         for _ in range(n):
             y = fn(x, w, sx, sw)
             x, y = jax.lax.optimization_barrier((x, y))
-        return y
+            ys.append(y)
+        return tuple(ys)
     return jax.jit(run)
 
 
@@ -209,15 +215,20 @@ def bench_one(jax, jnp, frj, name: str, M: int, K: int, N: int, repeats: int, ce
     return row
 
 
+def jax_block(ys) -> None:
+    for y in ys:
+        y.block_until_ready()
+
+
 def _samples(f, a, n: int, repeats: int) -> list[float]:
     for _ in range(3):  # compile, command-buffer capture, clocks up
-        f(*a).block_until_ready()
+        jax_block(f(*a))
     out = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         for _ in range(EXECS):
             y = f(*a)
-        y.block_until_ready()
+        jax_block(y)
         out.append((time.perf_counter() - t0) / (EXECS * n) * 1e6)
     return out
 

@@ -4,9 +4,12 @@
 # (default ./gpu-check-out).
 #
 #   bash ci/gpu-check.sh [build|test|bench|all|round] [extra bench args...]
-#   round: build, every GPU test (jax included), the GEMM/JAX/launch-floor benchmarks and a
-#          --quick run of every kernel group, then everything under $OUT packed into
-#          $OUT/round.tgz (the lent machine returns at most 8 files); about 6-8 minutes on an H100
+#   round: build for this GPU's arch only, every GPU test (jax included), the GEMM/JAX/launch-
+#          floor benchmarks and a --quick run of every kernel group, all logs packed into
+#          $OUT/round.tgz after each stage (the lent machine returns at most 8 files and stops a
+#          command at 600 s; the round skips what its deadline, FLASH_RT_ROUND_SECONDS=560, leaves
+#          no time for). FLASH_RT_BENCH_GROUPS / FLASH_RT_QUICK_GROUPS choose the benchmarks,
+#          FLASH_RT_ROUND_EXTRA runs one more command (an experiment) after the tests.
 #   FLASH_RT_BENCH_GROUPS="norm fused_norm" bash ci/gpu-check.sh bench     (default: every group)
 #     extra groups: gemm (benchmarks/bench_gemm.py), jax (benchmarks/bench_jax.py),
 #     launch_floor (benchmarks/bench_launch_floor.py)
@@ -41,15 +44,42 @@ run() {  # run NAME CMD...: tee into $OUT/NAME.log, remember failures
 }
 
 if [[ "$stage" == round ]]; then
+  # The lent machine stops a command at 600 s and returns at most 8 files: the logs go to a
+  # scratch directory and are packed into $OUT/round.tgz after every stage, so a cut-off round
+  # still returns everything done so far; later stages are skipped when the deadline is near.
+  final_out="$OUT"
+  export OUT=/tmp/flash-rt-round
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  deadline=$((SECONDS + ${FLASH_RT_ROUND_SECONDS:-560}))
+  pack() { tar czf "$final_out/round.tgz.tmp" -C "$OUT" . && mv "$final_out/round.tgz.tmp" "$final_out/round.tgz"; }
+  left() { echo $((deadline - SECONDS)); }
   export FLASH_RT_JAX_FFI="${FLASH_RT_JAX_FFI:-ON}"
-  bash "$0" build || exit 1
+  # One arch (this GPU's) unless told otherwise: the full sm80 variant compiles four.
+  if [ -z "${FLASH_RT_CUDA_ARCHS:-}" ]; then
+    cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' .')
+    case "$cc" in 90) export FLASH_RT_CUDA_ARCHS=90a-real ;; ?*) export FLASH_RT_CUDA_ARCHS="${cc}-real" ;; esac
+  fi
+  echo "round: archs ${FLASH_RT_CUDA_ARCHS:-variant default}, deadline in $(left) s"
+  bash "$0" build || { pack; exit 1; }
+  pack
   FLASH_RT_TEST_PATHS="${FLASH_RT_TEST_PATHS:-tests}" bash "$0" test | tail -40 || status=1
-  FLASH_RT_BENCH_GROUPS="${FLASH_RT_BENCH_GROUPS:-gemm jax launch_floor}" bash "$0" bench | grep -E "^\||us per call|^  " | tail -80
-  for g in norm fused_norm activation fused quantize rope utility patch; do
-    (cd /tmp && timeout 90 "$PY" -m flash_rt bench --group "$g" --quick --out "$OUT/quick" > "$OUT/quick-$g.log" 2>&1)
-    grep -E "^target|MISS" "$OUT/quick-$g.log" | head -12
+  pack
+  if [ -n "${FLASH_RT_ROUND_EXTRA:-}" ]; then  # an experiment of the session, e.g. a sweep
+    run extra timeout $(( $(left) > 30 ? $(left) - 30 : 1 )) bash -c "$FLASH_RT_ROUND_EXTRA" | tail -60
+    pack
+  fi
+  for g in ${FLASH_RT_BENCH_GROUPS-gemm jax launch_floor}; do
+    [ "$(left)" -gt 60 ] || { echo "round: no time left for bench $g"; continue; }
+    FLASH_RT_BENCH_GROUPS="$g" timeout $(( $(left) - 20 )) bash "$0" bench | grep -E "^\||us per call|^  " | tail -80
+    pack
   done
-  (cd "$OUT" && tar czf /tmp/round.tgz . && rm -rf ./* && mv /tmp/round.tgz round.tgz)
+  for g in ${FLASH_RT_QUICK_GROUPS-norm fused_norm activation fused quantize rope utility patch}; do
+    [ "$(left)" -gt 40 ] || { echo "round: no time left for quick $g"; continue; }
+    (cd /tmp && timeout $(( $(left) - 20 < 90 ? $(left) - 20 : 90 )) "$PY" -m flash_rt bench --group "$g" --quick \
+        --out "$OUT/quick" > "$OUT/quick-$g.log" 2>&1)
+    grep -E "^target|MISS" "$OUT/quick-$g.log" | head -12
+    pack
+  done
   exit $status
 fi
 

@@ -403,7 +403,9 @@ def test_cuda_graph_loop():
     assert st["captured_calls"] > 0, (f"XLA did not capture the handlers into a command buffer with {GRAPH_FLAGS!r}"
                                       f" (stats {st}); this XLA may need other flags")
     assert st["cold_capture"] == 0 and st["errors"] == 0, st
-    assert st["warmup_execute"] + st["warmup_initialize"] >= 1, st
+    # Plans made before any capture: by the trace-time warm-up (prepare), XLA's initialize stage or
+    # an execute outside capture. Which of them ran depends on the XLA version.
+    assert st["warmup_prepare"] + st["warmup_execute"] + st["warmup_initialize"] >= 1, st
 
 
 def test_cuda_graph_loop_without_trace_time_warmup():

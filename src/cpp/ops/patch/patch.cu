@@ -29,7 +29,8 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
   // Every 42-element run starts at an even element of both buffers: 4-byte accesses when the
   // bases allow.
   const bool vec2 = all_aligned({in, out}, 4);
-  const utility::Launch l = utility::plan_rows(rows, vec2 ? kFeatures / 2 : kFeatures);
+  const utility::Launch l =
+      utility::plan_rows((rows + kIm2colRows - 1) / kIm2colRows, vec2 ? kFeatures / 2 : kFeatures);
   if (vec2) ::flash_rt::device::launch(im2col_kernel<2>, l.grid, l.block, 0, as_stream(stream), in, out, rows);
   else ::flash_rt::device::launch(im2col_kernel<1>, l.grid, l.block, 0, as_stream(stream), in, out, rows);
   check_launch(ck.entry());

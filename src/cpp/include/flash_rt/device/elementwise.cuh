@@ -5,9 +5,10 @@
 // rows = 1, cols = n; row-wise entries (a merged [S, 2H] GLU, a [D] bias broadcast over rows)
 // use their rows. Work is counted in vectors of VEC elements: VEC = 8 (16-byte accesses for
 // 2-byte types) when the launcher has checked every base address and, for row-wise ops, that
-// a vector never straddles a row (cols % 8 == 0); VEC = 1 otherwise. A flat space whose n is
-// not a multiple of 8 runs its vector body at VEC = 8 and its last n % 8 elements one per
-// thread in the last block, so no element is ever left untouched (SPEC 1.3 hazard).
+// a vector never straddles a row (cols % 8 == 0), VEC = 2 instead for decode-size spaces
+// (plan_elementwise says why), VEC = 1 otherwise. A flat space whose n is not a multiple of
+// VEC runs its vector body at VEC and its last n % VEC elements one per thread in the last
+// block, so no element is ever left untouched (SPEC 1.3 hazard).
 //
 // An Op is a small struct (passed by value as a kernel parameter) with
 //   static constexpr bool kRowwise;          // false: row is always 0, col is the flat index
@@ -127,6 +128,11 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, int num_sms) {
   EwPlan p;
   p.vec = vec_ok ? 8 : 1;
+  // Decode sizes (at most one block per SM even at 4-byte vectors): 2-element vectors put the
+  // same bytes on 4x the threads and SMs. The loads cost the same latency either way, but the
+  // per-thread arithmetic shrinks 4x, and at this size it is on the critical path (a GELU
+  // gate's exp and divide on 8 elements per thread was most of gate_geglu_merged's S = 1 time).
+  if (vec_ok && ((rows * cols) / 8) * 4 <= int64_t{num_sms} * kEwThreads) p.vec = 2;
   if (rowwise) {
     p.row_vecs = cols / p.vec;  // vec_ok implies cols % 8 == 0
     p.total = rows * p.row_vecs;
@@ -166,6 +172,9 @@ void launch_elementwise_vec(const Op& op, const EwPlan& p, cudaStream_t stream) 
 template <class Op>
 void launch_elementwise(const Op& op, const EwPlan& p, cudaStream_t stream) {
   if (p.vec == 8) launch_elementwise_vec<Op, 8>(op, p, stream);
+  else if (p.vec == 2)  // small spaces only: always one item per thread
+    ::flash_rt::device::launch(elementwise_kernel<Op, 2, 1>, dim3(static_cast<unsigned>(p.blocks)), kEwThreads, 0,
+                               stream, op, p);
   else launch_elementwise_vec<Op, 1>(op, p, stream);
 }
 

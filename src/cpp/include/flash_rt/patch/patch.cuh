@@ -23,25 +23,41 @@ inline constexpr int kRun = kPatch * kChannels;            // 42: one patch row,
 inline constexpr int64_t kImageElems = int64_t{kImage} * kImage * kChannels;
 
 // out[b*256 + py*16 + px, (ky*14 + kx)*3 + c] = in[b, py*14 + ky, px*14 + kx, c].
-// One output row (patch) per grid row; a unit is VEC elements of one 42-element run, VEC = 2
-// (4-byte accesses: every run starts at an even element on both sides) or 1.
+// A unit is VEC elements of one 42-element run, VEC = 2 (4-byte accesses: every run starts at
+// an even element on both sides, but 8-byte alignment differs between the input and output
+// runs) or 1. Each thread owns the same unit of kIm2colRows consecutive patches (one grid row
+// = one group of patches) and issues all their loads before the first store: with 4-byte
+// accesses one load per thread kept too few bytes in flight to reach the copy bandwidth.
+inline constexpr int kIm2colRows = 4;
+
 template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads)
     im2col_kernel(const __half* in, __half* out, int64_t rows) {
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   static_assert(kRun % VEC == 0 && kFeatures % VEC == 0);
-  for (int64_t row = utility::grid_row(); row < rows; row += utility::grid_row_stride()) {
-    const int64_t b = row / kPatches;
-    const int p = static_cast<int>(row - b * kPatches);
-    const int py = p / kGrid, px = p % kGrid;
-    const __half* img = in + b * kImageElems;
-    __half* o = out + row * kFeatures;
+  const int64_t groups = (rows + kIm2colRows - 1) / kIm2colRows;
+  for (int64_t g = utility::grid_row(); g < groups; g += utility::grid_row_stride()) {
     for (int64_t u = utility::grid_unit(); u < kFeatures / VEC; u += utility::grid_unit_stride()) {
       const int col = static_cast<int>(u) * VEC;
       const int ky = col / kRun;
       const int rem = col - ky * kRun;  // (kx, c) within the run
-      const int64_t src = (int64_t{py * kPatch + ky} * kImage + px * kPatch) * kChannels + rem;
-      utility::store_vec<VEC>(o + col, utility::load_vec<VEC>(img + src));
+      utility::Vec<__half, VEC> v[kIm2colRows];
+#pragma unroll
+      for (int k = 0; k < kIm2colRows; ++k) {
+        const int64_t row = g * kIm2colRows + k;
+        if (row < rows) {
+          const int64_t b = row / kPatches;
+          const int p = static_cast<int>(row - b * kPatches);
+          const int py = p / kGrid, px = p % kGrid;
+          v[k] = utility::load_vec<VEC>(in + b * kImageElems +
+                                        (int64_t{py * kPatch + ky} * kImage + px * kPatch) * kChannels + rem);
+        }
+      }
+#pragma unroll
+      for (int k = 0; k < kIm2colRows; ++k) {
+        const int64_t row = g * kIm2colRows + k;
+        if (row < rows) utility::store_vec<VEC>(out + row * kFeatures + col, v[k]);
+      }
     }
   }
 }
