@@ -421,7 +421,13 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for name in names:
-        case_shapes = shapes if (args.shapes or args.quick) else (ALL_CASES[name].bench_shapes or shapes)
+        case = ALL_CASES[name]
+        if args.shapes:
+            case_shapes = shapes
+        elif args.quick:
+            case_shapes = case.quick_shapes or shapes
+        else:
+            case_shapes = case.bench_shapes or shapes
         for S, D in case_shapes:
             over = time.perf_counter() - start > args.budget
             row = bench_row(ALL_CASES[name], S, D, fvk, args, env["l2_bytes"],

@@ -61,6 +61,9 @@ class Case:
     # Benchmark shapes (S, D) for this entry when its group's default table does not fit
     # (e.g. an FFN-width activation); `None`: the group's table in testing/bench.py.
     bench_shapes: tuple[tuple[int, int], ...] | None = None
+    # Shapes of `bench --quick` when the group's quick set does not fit this entry (patch_im2col,
+    # whose S counts 224x224 views: 4096 of them would be 1.2 GB); `None`: the group's.
+    quick_shapes: tuple[tuple[int, int], ...] | None = None
 
     @property
     def tensor_args(self) -> tuple[Arg, ...]:

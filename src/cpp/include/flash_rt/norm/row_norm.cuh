@@ -387,8 +387,10 @@ struct RowPlan {
 // Picks the work split. Rows of up to kSmallIters vectors per thread at <= 1024 threads
 // (16384 columns at VEC 8) take the prefetching kernel: every operand is in flight before the
 // reduction, which is what both latency (small S) and bandwidth (large S) want. Small batches
-// spread a row over more warps so that more SMs get work. Bigger rows take the deep cache,
-// rows beyond it stream.
+// (fewer than 8 warps per SM) spread a row over more warps, down to one vector per thread:
+// at decode sizes the per-thread arithmetic is on the critical path, as it was for the
+// elementwise kernels (device/elementwise.cuh). Bigger rows take the deep cache, rows beyond
+// it stream.
 inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms, int max_tpr = 1024) {
   RowPlan p{};
   p.vec = vec_ok ? 8 : 1;
@@ -399,7 +401,7 @@ inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms, int ma
     while (p.tpr > 32 && (p.tpr / 2) * int64_t{kMaxIters} >= nvec) p.tpr /= 2;
   const bool fits = p.tpr * int64_t{kMaxIters} >= nvec;
   const int64_t target_warps = int64_t{num_sms} * 8;
-  while (fits && p.tpr < 128 && p.tpr * 2 <= nvec && rows * (p.tpr / 32) < target_warps) p.tpr *= 2;
+  while (fits && p.tpr < max_tpr && p.tpr * 2 <= nvec && rows * (p.tpr / 32) < target_warps) p.tpr *= 2;
   p.iters = static_cast<int>((nvec + p.tpr - 1) / p.tpr);
   p.cache = !fits ? 0 : p.iters <= kSmallIters ? kSmallIters : kMaxIters;
   // Several rows share a CTA only when each row is one warp: then no row-level branch can
