@@ -1,0 +1,144 @@
+// Launch-plan sweep (a measurement tool, not part of the package): times the shipped kernel
+// templates under work splits other than the ones the launchers pick, so that a plan change
+// rests on numbers. CUDA-graph replay of 200 back-to-back launches with PDL, best of 7 replays
+// of 5, warm L2 except where the buffer exceeds it. Sections:
+//   rms_norm_fp16 / layer_norm_no_affine_fp16 / layer_norm_fp8 (row_norm.cuh): threads per row
+//     (tpr), rows per CTA (rpc), 16- or 8-byte vectors, against a 16-byte copy of the same bytes;
+//   geglu (fused/glu.cuh, device/elementwise.cuh): vector width 8 / 2 / 1 for the flat and the
+//     merged GLU.
+// Build and run on the GPU machine (one arch), e.g. inside a gpu-check round:
+//   FLASH_RT_ROUND_EXTRA='nvcc -O3 -std=c++20 -arch=sm_90a -I src/cpp/include -I src/cpp \
+//     benchmarks/sweep_plans.cu src/cpp/ops/core/launch.cu -o /tmp/sweep && /tmp/sweep' \
+//     bash ci/gpu-check.sh round
+// Results of the H100 run: docs/RESULTS-2026-11-27-H100-session3.md.
+#include <cuda_fp16.h>
+#include <cstdio>
+#include <vector>
+#include <algorithm>
+#include "flash_rt/norm/row_norm.cuh"
+#include "flash_rt/fused/glu.cuh"
+using namespace flash_rt::norm;
+using SpecRms = NormSpec<__half, Stat::kRms, Affine::kWeight, Modulate::kNone, Out::kSame>;
+using SpecLnFp8 = NormSpec<__half, Stat::kLayer, Affine::kWeightBias, Modulate::kNone, Out::kFp8>;
+using SpecLn = NormSpec<__half, Stat::kLayer, Affine::kNone, Modulate::kNone, Out::kSame>;
+
+__global__ void copy_kernel(const int4* in, int4* out, int n) {
+  flash_rt::device::pdl_begin();
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = in[i];
+}
+
+#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { printf("CUDA error %s at %s:%d (%s)\n", \
+    cudaGetErrorString(e_), __FILE__, __LINE__, #x); exit(1); } } while (0)
+template <class F>
+float time_graph(F launch_once, cudaStream_t s) {
+  const int kCalls = 200;
+  for (int i = 0; i < 3; ++i) launch_once();
+  CK(cudaGetLastError());
+  CK(cudaStreamSynchronize(s));
+  cudaGraph_t g = nullptr; cudaGraphExec_t ge = nullptr;
+  CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+  for (int i = 0; i < kCalls; ++i) launch_once();
+  CK(cudaStreamEndCapture(s, &g));
+  CK(cudaGraphInstantiate(&ge, g, 0));
+  cudaEvent_t a, b; cudaEventCreate(&a); cudaEventCreate(&b);
+  float best = 1e9;
+  for (int r = 0; r < 7; ++r) {
+    cudaGraphLaunch(ge, s);
+    cudaEventRecord(a, s);
+    for (int k = 0; k < 5; ++k) cudaGraphLaunch(ge, s);
+    cudaEventRecord(b, s);
+    cudaEventSynchronize(b);
+    float ms; cudaEventElapsedTime(&ms, a, b);
+    best = std::min(best, ms * 1000.f / (5 * kCalls));
+  }
+  cudaGraphExecDestroy(ge); cudaGraphDestroy(g);
+  return best;
+}
+
+void glu_sweep(__half* x, __half* y, cudaStream_t s, int sms);
+template <class Spec>
+void sweep(const char*, __half*, __half*, __half*, int, cudaStream_t, int, std::initializer_list<int>);
+int main() {
+  setvbuf(stdout, nullptr, _IONBF, 0);
+  const int D = 2048;
+  const int maxS = 16384;
+  __half *x, *y, *w;
+  cudaMalloc(&x, sizeof(__half) * maxS * D); cudaMalloc(&y, sizeof(__half) * maxS * D); cudaMalloc(&w, sizeof(__half) * D);
+  cudaMemset(x, 0x3c, sizeof(__half) * maxS * D); cudaMemset(w, 0x3c, sizeof(__half) * D);
+  cudaStream_t s; cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+  int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+  sweep<SpecRms>("rms_norm_fp16", x, y, w, D, s, sms, {1, 16, 64, 256, 1024, 4096});
+  sweep<SpecLn>("layer_norm_no_affine_fp16", x, y, w, D, s, sms, {256, 1024});
+  sweep<SpecLnFp8>("layer_norm_fp8", x, y, w, D, s, sms, {4096, 16384});
+  sweep<SpecRms>("rms_norm_fp16", x, y, w, D, s, sms, {16384});
+  glu_sweep(x, y, s, sms);
+  cudaError_t e = cudaDeviceSynchronize();
+  printf("status %s\n", cudaGetErrorString(e));
+  return 0;
+}
+template <class Spec>
+void sweep(const char* name, __half* x, __half* y, __half* w, int D, cudaStream_t s, int sms, std::initializer_list<int> Ss) {
+  printf("== %s\n", name);
+  for (int S : Ss) {
+    const int n16 = S * D / 8;
+    float tc = time_graph([&] { flash_rt::device::launch(copy_kernel, dim3((n16 + 255) / 256), dim3(256), 0, s,
+                                                       (const int4*)x, (int4*)y, n16); }, s);
+    NormArgs<__half> a; a.x = x; a.out = y; a.weight = w; a.bias = w; a.rows = S; a.dim = D; a.eps = 1e-6f;
+    RowPlan cur = plan_rows(S, D, true, sms, 1024);
+    float tcur = time_graph([&] { launch_norm_rows<Spec>(a, cur, s); }, s);
+    printf("S=%5d copy %.3f  current(tpr=%d rpc=%d it=%d) %.3f\n", S, tc, cur.tpr, cur.rows_per_cta, cur.iters, tcur);
+    for (int tpr : {32, 64, 128, 256, 512}) {
+      for (int rpc : {1, 2, 4}) {
+        if (tpr * rpc > 1024) continue;
+        RowPlan p = cur; p.vec = 8; p.tpr = tpr; p.rows_per_cta = rpc;
+        p.iters = (D / 8 + tpr - 1) / tpr;
+        if (p.iters > kMaxIters) continue;
+        p.cache = p.iters <= kSmallIters ? kSmallIters : kMaxIters;
+        float t = time_graph([&] { launch_norm_rows<Spec>(a, p, s); }, s);
+        printf("   tpr=%4d rpc=%d it=%d  %.3f us\n", tpr, rpc, p.iters, t);
+      }
+    }
+    for (int tpr : {256, 512, 1024}) {  // 8-byte vectors
+      RowPlan p = cur; p.vec = 4; p.tpr = tpr; p.rows_per_cta = 1;
+      p.iters = (D / 4 + tpr - 1) / tpr;
+      if (p.iters > kSmallIters || p.iters < 1) continue;
+      p.cache = kSmallIters;
+      const dim3 block(p.tpr, 1), grid(S);
+      float t = time_graph([&] { launch_norm_rows_vec<Spec, 4>(a, p, grid, block, s); }, s);
+      printf("   vec=4 tpr=%4d it=%d  %.3f us\n", tpr, p.iters, t);
+    }
+  }
+}
+
+// gate_geglu (split buffers, flat) vs gate_geglu_merged at S = 1, H = 2048, forced vector widths.
+template <class Op>
+void ew_time(const char* name, const Op& op, int64_t rows, int64_t cols, int sms, cudaStream_t s) {
+  using namespace flash_rt::device;
+  for (int vec : {8, 2, 1}) {
+    EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, true, sms);
+    if (p.vec != vec) {  // rebuild the plan at the forced width
+      EwPlan q = plan_elementwise(rows, cols, Op::kRowwise, vec != 1, 1 << 20);  // many SMs: vec 2 when vec_ok
+      if (vec == 8) q = plan_elementwise(rows, cols, Op::kRowwise, true, 1);
+      p = q;
+    }
+    if (p.vec != vec) { printf("  %s vec %d: plan gave %d\n", name, vec, p.vec); continue; }
+    float t = time_graph([&] { launch_elementwise(op, p, s); }, s);
+    printf("  %-16s S=%lld H=%lld vec=%d blocks=%lld  %.3f us\n", name, (long long)rows, (long long)cols, vec,
+           (long long)p.blocks, t);
+  }
+}
+void glu_sweep(__half* x, __half* y, cudaStream_t s, int sms) {
+  using namespace flash_rt;
+  using Enc = device::Encoder<__half, device::Store::kSame>;
+  printf("== geglu\n");
+  for (int S : {1, 16, 256}) {
+    const int H = 2048;
+    fused::SplitGluOp<__half, fused::GegluF<false>, Enc> sp{};
+    sp.in[0] = x; sp.in[1] = x + S * H; sp.out = y;
+    ew_time("flat", sp, 1, int64_t{S} * H, sms, s);
+    fused::MergedGluOp<__half, fused::GegluF<false>, Enc> mg{};
+    mg.merged = x; mg.out = y; mg.half_dim = H;
+    ew_time("merged", mg, S, H, sms, s);
+  }
+}
