@@ -22,10 +22,13 @@ torch = pytest.importorskip("torch")
 
 from flash_rt.testing.cases.fused import CASES as FUSED_CASES  # noqa: E402
 from flash_rt.testing.checks import (  # noqa: E402
+    assert_close_with_specials,
+    assert_composed_close,
     check_graph_replay,
     check_outputs,
     prepare,
     run_checked,
+    run_misaligned,
     seed_of,
     snapshot,
 )
@@ -33,10 +36,6 @@ from flash_rt.testing.numerics import (  # noqa: E402
     assert_close,
     assert_fp8_close,
     assert_same_bits,
-    ceiling,
-    guarded_copy,
-    rel_l2,
-    ulp_distance,
 )
 from flash_rt.testing.ref.fp8 import e4m3_scaled  # noqa: E402
 from flash_rt.testing.ref.fused import CFG_BETA  # noqa: E402
@@ -76,37 +75,6 @@ def _fp(dt) -> int:
     return {torch.float16: 10, torch.bfloat16: 7}[dt]
 
 
-def assert_composed_close(out, composed, what, slack):
-    """16-bit `out` vs a composition: per element within two ulps or within `slack` (absolute,
-    per element); rel-L2 under the two-rounding ceiling."""
-    ulps = ulp_distance(out, composed)
-    diff = (out.double() - composed.double()).abs()
-    bad = (ulps > 2) & (diff > slack)
-    if bool(bad.any()):
-        i = int(bad.flatten().nonzero()[0])
-        raise AssertionError(f"{what}: {int(bad.sum())} of {out.numel()} elements beyond two ulps and the "
-                             f"intermediates' rounding; first (flat {i}): got {float(out.flatten()[i])}, "
-                             f"composed {float(composed.flatten()[i])}, allowed {float(slack.flatten()[i]):.3g}")
-    err = rel_l2(out, composed)
-    assert err <= ceiling(out.dtype, 2), f"{what}: rel-L2 {err:.3e} > {ceiling(out.dtype, 2):.1e}"
-
-
-def assert_close_with_specials(out, ref, what):
-    """assert_close treats a tensor holding inf as having an infinite RMS (its absolute floor
-    then admits anything), so: NaN exactly where the reference has NaN, infinities equal,
-    and the finite elements under the usual rules."""
-    if out.element_size() == 1:  # FP8 outputs clamp first: always finite
-        assert_close(out, ref, what)
-        return
-    o, r = out.float(), ref.float()
-    nan = torch.isnan(r)
-    assert torch.equal(torch.isnan(o), nan), f"{what}: NaN pattern differs from the reference"
-    inf = torch.isinf(r)
-    assert torch.equal(o[inf], r[inf]), f"{what}: infinities differ from the reference"
-    fin = ~(nan | inf)
-    assert_close(out[fin], ref[fin], f"{what} (finite elements)")
-
-
 # ---- correctness -----------------------------------------------------------------------------
 
 @pytest.mark.gpu
@@ -140,19 +108,7 @@ def _misalign_params():
 def test_misaligned_scalar_path(fvk, case, which):
     """One tensor one element off 16-byte alignment ("out": every output and in-place
     argument) takes the scalar path for the whole call and stays correct."""
-    S, D = ONE_S, ONE_D
-    if which == "out":
-        run_checked(fvk, case, S, D, seed=seed_of(case.name, "mis", which), misalign="out")
-        return
-    t, guards = prepare(case, S, D, seed=seed_of(case.name, "mis", which))
-    moved = guarded_copy(t[which], offset=1)
-    t[which] = moved.tensor
-    before = snapshot(t)
-    ref = case.reference(before)
-    case.call(fvk, t, S, D)
-    torch.cuda.synchronize()
-    check_outputs(case, t, guards, before, ref, what=f"[{which} misaligned]")
-    moved.check(f"{case.name}.{which}", written=False)
+    run_misaligned(fvk, case, which, ONE_S, ONE_D, seed=seed_of(case.name, "mis", which))
 
 
 @pytest.mark.gpu

@@ -10,7 +10,7 @@ import zlib
 
 import torch
 
-from .numerics import Guarded, assert_close, assert_same_bits, guarded_copy
+from .numerics import Guarded, assert_close, assert_same_bits, ceiling, guarded_copy, rel_l2, ulp_distance
 
 
 def seed_of(*parts) -> int:
@@ -62,6 +62,56 @@ def run_checked(fvk, case, S, D, *, seed, misalign=None, eps=None, convert=None)
     torch.cuda.synchronize()
     check_outputs(case, t, guards, before, ref)
     return t
+
+
+def run_misaligned(fvk, case, which, S, D, *, seed):
+    """One call with one tensor one element off 16-byte alignment ("out": every output and
+    in-place argument): the whole call takes the scalar path and must still be correct, and the
+    moved input must stay untouched inside its guards."""
+    if which == "out":
+        run_checked(fvk, case, S, D, seed=seed, misalign="out")
+        return
+    t, guards = prepare(case, S, D, seed=seed)
+    moved = guarded_copy(t[which], offset=1)
+    t[which] = moved.tensor
+    before = snapshot(t)
+    ref = case.reference(before)
+    case.call(fvk, t, S, D)
+    torch.cuda.synchronize()
+    check_outputs(case, t, guards, before, ref, what=f"[{which} misaligned]")
+    moved.check(f"{case.name}.{which}", written=False)
+
+
+def assert_close_with_specials(out, ref, what):
+    """assert_close treats a tensor holding inf as having an infinite RMS (its absolute floor
+    then admits anything), so: NaN exactly where the reference has NaN, infinities equal, and
+    the finite elements under the usual rules. FP8 outputs clamp first (always finite)."""
+    if out.element_size() == 1:
+        assert_close(out, ref, what)
+        return
+    o, r = out.float(), ref.float()
+    nan = torch.isnan(r)
+    assert torch.equal(torch.isnan(o), nan), f"{what}: NaN pattern differs from the reference"
+    inf = torch.isinf(r)
+    assert torch.equal(o[inf], r[inf]), f"{what}: infinities differ from the reference"
+    fin = ~(nan | inf)
+    assert_close(out[fin], ref[fin], f"{what} (finite elements)")
+
+
+def assert_composed_close(out, composed, what, slack):
+    """16-bit `out` of a fused entry vs the composition of unfused entries: per element within
+    two ulps or within `slack` (absolute, per element: the intermediates' rounding); rel-L2
+    under the two-rounding ceiling."""
+    ulps = ulp_distance(out, composed)
+    diff = (out.double() - composed.double()).abs()
+    bad = (ulps > 2) & (diff > slack)
+    if bool(bad.any()):
+        i = int(bad.flatten().nonzero()[0])
+        raise AssertionError(f"{what}: {int(bad.sum())} of {out.numel()} elements beyond two ulps and the "
+                             f"intermediates' rounding; first (flat {i}): got {float(out.flatten()[i])}, "
+                             f"composed {float(composed.flatten()[i])}, allowed {float(slack.flatten()[i]):.3g}")
+    err = rel_l2(out, composed)
+    assert err <= ceiling(out.dtype, 2), f"{what}: rel-L2 {err:.3e} > {ceiling(out.dtype, 2):.1e}"
 
 
 def check_graph_replay(fvk, case, S, D, *, seed, replays=2):
