@@ -49,6 +49,7 @@ SHAPES = (
     (1, 5125),     # tail of 5, 3 blocks
     (3, 7),        # n = 21
     (7, 2048),     # whole vectors, one block per 2048
+    (64, 2048),    # 2-element vectors at up to 8 blocks per SM (elementwise.cuh)
     (2, 16384),    # FFN width, decode
     (257, 4096),   # many blocks
     (3, 70001),    # large odd n

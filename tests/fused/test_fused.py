@@ -57,6 +57,7 @@ SHAPES = (
     (5, 4),        # half_dim % 4 == 0 (the original's "Q" requirement) but not % 8: scalar now
     (7, 12),       # the same, several rows
     (7, 2048),     # gemma-2b width: vector path
+    (64, 2048),    # 2-element vectors at up to 8 blocks per SM (elementwise.cuh)
     (33, 83),      # scalar rows, 256-thread steps wrap over several rows
     (2, 16384),    # FFN width, decode
     (257, 4096),   # many blocks
