@@ -80,3 +80,23 @@ def device():
 def has_gpu() -> bool:
     """True when torch sees a CUDA device (CPU tests use real device memory then)."""
     return _no_gpu_reason() is None
+
+
+@pytest.fixture(scope="module")
+def case_addresses(has_gpu):
+    """case_addresses(case, S, D) -> {tensor argument: a valid integer address} for the
+    integer-address calls of the error tests: real device buffers of the case's inputs where
+    there is a GPU (kept alive for the module), else fake addresses 16 MiB apart and 256-byte
+    aligned, which pass every dtype's alignment check (the entries reject bad calls before
+    touching memory)."""
+    keep = []
+
+    def make(case, S, D):
+        if has_gpu:
+            t = case.make(S, D, device="cuda", seed=0)
+            keep.append(t)
+            return {n: v.data_ptr() for n, v in t.items()}
+        return {a.name: 0x7F00_0000_0000 + (i + 1) * 0x100_0000 for i, a in enumerate(case.tensor_args)}
+
+    yield make
+    keep.clear()

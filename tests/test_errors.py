@@ -50,20 +50,9 @@ EPS_PARAMS = [pytest.param(c, id=c.name) for c in CASES if c.eps is not None]
 
 
 @pytest.fixture(scope="module")
-def addresses(has_gpu):
-    """addresses(case) -> {tensor arg: valid int address}."""
-    keep = []
-
-    def make(case):
-        if has_gpu:
-            t = case.make(S, D, device="cuda", seed=0)
-            keep.append(t)
-            return {n: v.data_ptr() for n, v in t.items()}
-        # 1 MiB apart, 256-byte aligned: valid for every dtype's alignment check.
-        return {a.name: 0x7F00_0000_0000 + (i + 1) * 0x10_0000 for i, a in enumerate(case.tensor_args)}
-
-    yield make
-    keep.clear()
+def addresses(case_addresses):
+    """addresses(case) -> {tensor arg: valid int address} (conftest.case_addresses at S, D)."""
+    return lambda case: case_addresses(case, S, D)
 
 
 def call(fvk, case, addrs, **override):
