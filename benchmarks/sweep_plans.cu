@@ -20,6 +20,7 @@
 using namespace flash_rt::norm;
 using SpecRms = NormSpec<__half, Stat::kRms, Affine::kWeight, Modulate::kNone, Out::kSame>;
 using SpecLnFp8 = NormSpec<__half, Stat::kLayer, Affine::kWeightBias, Modulate::kNone, Out::kFp8>;
+using SpecLnAffine = NormSpec<__half, Stat::kLayer, Affine::kWeightBias, Modulate::kNone, Out::kSame>;
 using SpecLn = NormSpec<__half, Stat::kLayer, Affine::kNone, Modulate::kNone, Out::kSame>;
 
 __global__ void copy_kernel(const int4* in, int4* out, int n) {
@@ -70,7 +71,8 @@ int main() {
   int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
   sweep<SpecRms>("rms_norm_fp16", x, y, w, D, s, sms, {1, 16, 64, 256, 1024, 4096});
   sweep<SpecLn>("layer_norm_no_affine_fp16", x, y, w, D, s, sms, {256, 1024});
-  sweep<SpecLnFp8>("layer_norm_fp8", x, y, w, D, s, sms, {4096, 16384});
+  sweep<SpecLnFp8>("layer_norm_fp8", x, y, w, D, s, sms, {1024, 4096, 16384});
+  sweep<SpecLnAffine>("layer_norm_fp16", x, y, w, D, s, sms, {4096, 16384});
   sweep<SpecRms>("rms_norm_fp16", x, y, w, D, s, sms, {16384});
   glu_sweep(x, y, s, sms);
   cudaError_t e = cudaDeviceSynchronize();
@@ -86,6 +88,7 @@ void sweep(const char* name, __half* x, __half* y, __half* w, int D, cudaStream_
                                                        (const int4*)x, (int4*)y, n16); }, s);
     NormArgs<__half> a; a.x = x; a.out = y; a.weight = w; a.bias = w; a.rows = S; a.dim = D; a.eps = 1e-6f;
     RowPlan cur = plan_rows(S, D, true, sms, 1024);
+    if constexpr (Spec::kStat == Stat::kLayer && Spec::kOut != Out::kSame) cur = narrow_for_bandwidth(cur, S, D, sms);
     float tcur = time_graph([&] { launch_norm_rows<Spec>(a, cur, s); }, s);
     printf("S=%5d copy %.3f  current(tpr=%d rpc=%d it=%d) %.3f\n", S, tc, cur.tpr, cur.rows_per_cta, cur.iters, tcur);
     for (int tpr : {32, 64, 128, 256, 512}) {

