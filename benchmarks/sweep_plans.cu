@@ -4,8 +4,8 @@
 // of 5, warm L2 except where the buffer exceeds it. Sections:
 //   rms_norm_fp16 / layer_norm_no_affine_fp16 / layer_norm_fp8 (row_norm.cuh): threads per row
 //     (tpr), rows per CTA (rpc), 16- or 8-byte vectors, against a 16-byte copy of the same bytes;
-//   geglu (fused/glu.cuh, device/elementwise.cuh): vector width 8 / 2 / 1 for the flat and the
-//     merged GLU.
+//   elementwise (device/elementwise.cuh): vector width 8 / 4 / 2 / 1 for ReLU, GELU, SiLU and the
+//     flat and merged GEGLU, S x 2048 elements (`sweep ew` runs only this part).
 // Build and run on the GPU machine (one arch), e.g. inside a gpu-check round:
 //   FLASH_RT_ROUND_EXTRA='nvcc -O3 -std=c++20 -arch=sm_90a -I src/cpp/include -I src/cpp \
 //     benchmarks/sweep_plans.cu src/cpp/ops/core/launch.cu -o /tmp/sweep && /tmp/sweep' \
@@ -14,9 +14,11 @@
 #include <cuda_fp16.h>
 #include <cstdio>
 #include <vector>
+#include <string>
 #include <algorithm>
 #include "flash_rt/norm/row_norm.cuh"
 #include "flash_rt/fused/glu.cuh"
+#include "flash_rt/activation/activation.cuh"
 using namespace flash_rt::norm;
 using SpecRms = NormSpec<__half, Stat::kRms, Affine::kWeight, Modulate::kNone, Out::kSame>;
 using SpecLnFp8 = NormSpec<__half, Stat::kLayer, Affine::kWeightBias, Modulate::kNone, Out::kFp8>;
@@ -60,8 +62,9 @@ float time_graph(F launch_once, cudaStream_t s) {
 void glu_sweep(__half* x, __half* y, cudaStream_t s, int sms);
 template <class Spec>
 void sweep(const char*, __half*, __half*, __half*, int, cudaStream_t, int, std::initializer_list<int>);
-int main() {
+int main(int argc, char** argv) {
   setvbuf(stdout, nullptr, _IONBF, 0);
+  const bool only_ew = argc > 1 && std::string(argv[1]) == "ew";  // `sweep ew`: the elementwise part only
   const int D = 2048;
   const int maxS = 16384;
   __half *x, *y, *w;
@@ -69,11 +72,13 @@ int main() {
   cudaMemset(x, 0x3c, sizeof(__half) * maxS * D); cudaMemset(w, 0x3c, sizeof(__half) * D);
   cudaStream_t s; cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
   int sms; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+  if (!only_ew) {
   sweep<SpecRms>("rms_norm_fp16", x, y, w, D, s, sms, {1, 16, 64, 256, 1024, 4096});
   sweep<SpecLn>("layer_norm_no_affine_fp16", x, y, w, D, s, sms, {256, 1024});
   sweep<SpecLnFp8>("layer_norm_fp8", x, y, w, D, s, sms, {1024, 4096, 16384});
   sweep<SpecLnAffine>("layer_norm_fp16", x, y, w, D, s, sms, {4096, 16384});
   sweep<SpecRms>("rms_norm_fp16", x, y, w, D, s, sms, {16384});
+  }
   glu_sweep(x, y, s, sms);
   cudaError_t e = cudaDeviceSynchronize();
   printf("status %s\n", cudaGetErrorString(e));
@@ -114,32 +119,48 @@ void sweep(const char* name, __half* x, __half* y, __half* w, int D, cudaStream_
   }
 }
 
-// gate_geglu (split buffers, flat) vs gate_geglu_merged at S = 1, H = 2048, forced vector widths.
+// Elementwise ops at forced vector widths 8 / 4 / 2 / 1 (one item per thread below the
+// large-size threshold, as the launcher does), for cheap (ReLU) and exp/tanh ops (GELU, SiLU,
+// the GEGLU flat and merged), S x 2048 elements.
+template <class Op, int VEC>
+float ew_time_at(const Op& op, const flash_rt::device::EwPlan& p, cudaStream_t s) {
+  using namespace flash_rt::device;
+  return time_graph([&] {
+    if (p.items == kEwMaxItems) launch(elementwise_kernel<Op, VEC, kEwMaxItems>, dim3(p.blocks), kEwThreads, 0, s, op, p);
+    else launch(elementwise_kernel<Op, VEC, 1>, dim3(p.blocks), kEwThreads, 0, s, op, p);
+  }, s);
+}
 template <class Op>
 void ew_time(const char* name, const Op& op, int64_t rows, int64_t cols, int sms, cudaStream_t s) {
   using namespace flash_rt::device;
-  for (int vec : {8, 2, 1}) {
-    EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, true, sms);
-    if (p.vec != vec) {  // rebuild the plan at the forced width
-      EwPlan q = plan_elementwise(rows, cols, Op::kRowwise, vec != 1, 1 << 20);  // many SMs: vec 2 when vec_ok
-      if (vec == 8) q = plan_elementwise(rows, cols, Op::kRowwise, true, 1);
-      p = q;
-    }
-    if (p.vec != vec) { printf("  %s vec %d: plan gave %d\n", name, vec, p.vec); continue; }
-    float t = time_graph([&] { launch_elementwise(op, p, s); }, s);
-    printf("  %-16s S=%lld H=%lld vec=%d blocks=%lld  %.3f us\n", name, (long long)rows, (long long)cols, vec,
-           (long long)p.blocks, t);
+  const int cur = elementwise_width(rows, cols, true, Op::kHeavyMath, sms);
+  printf("  %-8s S=%-5lld H=%lld (plan: vec %d)", name, (long long)rows, (long long)cols, cur);
+  for (int vec : {8, 4, 2, 1}) {
+    const EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec, sms);
+    float t = vec == 8 ? ew_time_at<Op, 8>(op, p, s) : vec == 4 ? ew_time_at<Op, 4>(op, p, s)
+            : vec == 2 ? ew_time_at<Op, 2>(op, p, s) : ew_time_at<Op, 1>(op, p, s);
+    printf("  v%d %.3f", vec, t);
   }
+  printf(" us\n");
 }
 void glu_sweep(__half* x, __half* y, cudaStream_t s, int sms) {
   using namespace flash_rt;
   using Enc = device::Encoder<__half, device::Store::kSame>;
-  printf("== geglu\n");
-  for (int S : {1, 16, 256}) {
-    const int H = 2048;
+  printf("== elementwise (us per call at vector width 8 / 4 / 2 / 1)\n");
+  for (int S : {1, 16, 64, 256, 1024}) {
+    const int64_t H = 2048, n = int64_t{S} * H;
+    activation::UnaryInplaceOp<__half, activation::ReluF> relu{};
+    relu.in[0] = x; relu.out = x;
+    ew_time("relu", relu, 1, n, sms, s);
+    activation::UnaryInplaceOp<__half, activation::GeluTanhF> gelu{};
+    gelu.in[0] = y; gelu.out = y;
+    ew_time("gelu", gelu, 1, n, sms, s);
+    activation::UnaryInplaceOp<__half, activation::SiluF> silu{};
+    silu.in[0] = y; silu.out = y;
+    ew_time("silu", silu, 1, n, sms, s);
     fused::SplitGluOp<__half, fused::GegluF<false>, Enc> sp{};
-    sp.in[0] = x; sp.in[1] = x + S * H; sp.out = y;
-    ew_time("flat", sp, 1, int64_t{S} * H, sms, s);
+    sp.in[0] = x; sp.in[1] = x + n; sp.out = y;
+    ew_time("geglu", sp, 1, n, sms, s);
     fused::MergedGluOp<__half, fused::GegluF<false>, Enc> mg{};
     mg.merged = x; mg.out = y; mg.half_dim = H;
     ew_time("merged", mg, S, H, sms, s);

@@ -6,12 +6,13 @@
 // use their rows. Work is counted in vectors of VEC elements: VEC = 8 (16-byte accesses for
 // 2-byte types) when the launcher has checked every base address and, for row-wise ops, that
 // a vector never straddles a row (cols % 8 == 0), VEC = 2 instead for inference-size spaces
-// (plan_elementwise says why), VEC = 1 otherwise. A flat space whose n is not a multiple of
+// (elementwise_width says why), VEC = 1 otherwise. A flat space whose n is not a multiple of
 // VEC runs its vector body at VEC and its last n % VEC elements one per thread in the last
 // block, so no element is ever left untouched (SPEC 1.3 hazard).
 //
 // An Op is a small struct (passed by value as a kernel parameter) with
 //   static constexpr bool kRowwise;          // false: row is always 0, col is the flat index
+//   static constexpr bool kHeavyMath;        // an exp / tanh per element (plan_elementwise)
 //   __device__ void init();                 // per thread, once (e.g. load a device scale)
 //   template <int V> __device__ auto load(int64_t row, int64_t col) const;   // V operands, packed
 //   template <int V> __device__ void store(int64_t row, int64_t col, const Regs&) const;
@@ -44,12 +45,13 @@ inline constexpr int kEwMaxItems = 4;   // vectors per thread of the large-size 
 
 struct EwOp {
   static constexpr bool kRowwise = false;
+  static constexpr bool kHeavyMath = false;
   __device__ __forceinline__ void init() {}
 };
 
 // Kernel parameters besides the op (filled by plan_elementwise).
 struct EwPlan {
-  int vec = 1;             // 8 or 1
+  int vec = 1;             // 8, 2 or 1 (the sweep also times 4)
   int items = 1;           // vectors per thread: 1 or kEwMaxItems (a kernel instance each)
   int tail = 0;            // flat spaces only: trailing elements (< vec) done one per thread
   int64_t row_vecs = 0;    // vectors per row
@@ -121,20 +123,28 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
   }
 }
 
-// Picks vector width, items per thread and grid. `vec_ok`: the launcher checked alignment
-// (and, row-wise, cols % 8 == 0). Few vectors: one per thread, so that as many SMs as
-// possible share them (latency). Many (at least 4 waves of 8 blocks per SM at 4 items):
-// 4 per thread, fewer and longer blocks.
-inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, int num_sms) {
+// The vector width for a space. `vec_ok`: the launcher checked alignment (and, row-wise,
+// cols % 8 == 0); otherwise 1. Otherwise 8 (16-byte accesses), except at small sizes, where
+// 2-element vectors put the same bytes on 4x the threads and SMs: the loads cost the same
+// latency either way, but the per-thread arithmetic shrinks 4x, and at these sizes it is on the
+// critical path. How far that holds depends on the arithmetic (H100, graph replay, PDL; the
+// sweep is benchmarks/sweep_plans.cu):
+//   - every op, up to one block per SM at VEC 2: a 2048-element GEGLU 1.14 -> 0.81 us;
+//   - ops with an exp or tanh per element (heavy_math), up to 8 blocks per SM: at 524288
+//     elements GELU / SiLU / GEGLU 1.75-1.84 -> 1.58 us; but ReLU 1.13 -> 1.58 us, so the cheap
+//     ops stay at VEC 8 there.
+inline int elementwise_width(int64_t rows, int64_t cols, bool vec_ok, bool heavy_math, int num_sms) {
+  if (!vec_ok) return 1;
+  const int64_t vec2_blocks = ((rows * cols) / 2 + kEwThreads - 1) / kEwThreads;
+  return vec2_blocks <= int64_t{num_sms} * (heavy_math ? 8 : 1) ? 2 : 8;
+}
+
+// Items per thread and grid for a space at a given vector width (1, 2, 4 or 8). Few vectors:
+// one per thread, so that as many SMs as possible share them (latency). Many (at least 4 waves
+// of 8 blocks per SM at 4 items): 4 per thread, fewer and longer blocks.
+inline EwPlan plan_elementwise_at(int64_t rows, int64_t cols, bool rowwise, int vec, int num_sms) {
   EwPlan p;
-  p.vec = vec_ok ? 8 : 1;
-  // Inference sizes (at most 8 blocks per SM at 4-byte vectors): 2-element vectors put the
-  // same bytes on 4x the threads and SMs. The loads cost about the same latency either way, but
-  // the per-thread arithmetic shrinks 4x, and at these sizes it is on the critical path (a
-  // GELU gate's exp and divide on 8 elements per thread). H100, benchmarks/sweep_plans.cu:
-  // gate_geglu at 2048 elements 1.25 -> 0.97 us, 32768: 1.32 -> 1.15, 524288: 1.80 -> 1.60;
-  // beyond ~8 blocks per SM the 16-byte vectors win again.
-  if (vec_ok && (rows * cols) / 2 <= int64_t{8} * num_sms * kEwThreads) p.vec = 2;
+  p.vec = vec;
   if (rowwise) {
     p.row_vecs = cols / p.vec;  // vec_ok implies cols % 8 == 0
     p.total = rows * p.row_vecs;
@@ -164,6 +174,12 @@ inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool ve
   return p;
 }
 
+inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, bool heavy_math,
+                               int num_sms) {
+  return plan_elementwise_at(rows, cols, rowwise, elementwise_width(rows, cols, vec_ok, heavy_math, num_sms),
+                             num_sms);
+}
+
 template <class Op, int VEC>
 void launch_elementwise_vec(const Op& op, const EwPlan& p, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>(p.blocks));
@@ -187,7 +203,7 @@ void run_elementwise(const ArgCheck& ck, const Op& op, int64_t rows, int64_t col
   int sms = 0;
   check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
              "cudaDeviceGetAttribute");
-  const EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, vec_ok, sms);
+  const EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, vec_ok, Op::kHeavyMath, sms);
   if (p.blocks > 0x7FFFFFFF)  // 2^31 - 1 blocks of 256 threads: ~5e11 elements
     throw_error(ErrorKind::kValue, ck.entry(), ": ", rows, " x ", cols, " elements are more than one launch covers");
   launch_elementwise(op, p, as_stream(stream));
@@ -232,8 +248,10 @@ struct Encoder<uint8_t, S> {
 
 // All inputs of type T; `F` is a functor `float operator()(const float (&v)[N]) const`.
 // `out` may be one of the inputs (in-place entries).
+// F also declares `static constexpr bool kHeavyMath` (an exp or tanh per element).
 template <typename T, int N, class F, class Enc>
 struct MapOp : EwOp {
+  static constexpr bool kHeavyMath = F::kHeavyMath;
   const T* in[N];
   typename Enc::Elem* out;
   F f;

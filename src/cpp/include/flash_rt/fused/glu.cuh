@@ -14,12 +14,14 @@ namespace flash_rt::fused {
 // GELU_t(g) * u in fp32, one rounding at the store.
 template <bool FastExp>
 struct GegluF {
+  static constexpr bool kHeavyMath = true;
   __device__ __forceinline__ float operator()(const float (&v)[2]) const {
     return activation::gelu_sigmoid<FastExp>(v[0]) * v[1];
   }
 };
 // SiLU(g) * u (SwiGLU).
 struct SwigluF {
+  static constexpr bool kHeavyMath = true;
   __device__ __forceinline__ float operator()(const float (&v)[2]) const { return activation::silu(v[0]) * v[1]; }
 };
 
@@ -32,6 +34,7 @@ using SplitGluOp = device::MapOp<T, 2, F, Enc>;
 template <typename T, class F, class Enc>
 struct MergedGluOp : device::EwOp {
   static constexpr bool kRowwise = true;
+  static constexpr bool kHeavyMath = F::kHeavyMath;
   const T* merged;                 // [S, 2H]
   typename Enc::Elem* out;         // [S, H]
   int64_t half_dim;                // H
