@@ -93,7 +93,6 @@ void sweep(const char* name, __half* x, __half* y, __half* w, int D, cudaStream_
                                                        (const int4*)x, (int4*)y, n16); }, s);
     NormArgs<__half> a; a.x = x; a.out = y; a.weight = w; a.bias = w; a.rows = S; a.dim = D; a.eps = 1e-6f;
     RowPlan cur = plan_rows(S, D, true, sms, 1024);
-    if constexpr (Spec::kStat == Stat::kLayer && Spec::kOut != Out::kSame) cur = narrow_for_bandwidth(cur, S, D, sms);
     float tcur = time_graph([&] { launch_norm_rows<Spec>(a, cur, s); }, s);
     printf("S=%5d copy %.3f  current(tpr=%d rpc=%d it=%d) %.3f\n", S, tc, cur.tpr, cur.rows_per_cta, cur.iters, tcur);
     for (int tpr : {32, 64, 128, 256, 512}) {

@@ -12,10 +12,8 @@ Graph capture: one warm-up call per shape, then capture and replay on fresh inpu
 whose shape was never seen raises RuntimeError during capture instead of building cuBLASLt
 descriptors there.
 
-Not yet run on a GPU (written without device time). Expected trouble spots, from SPEC 2.5:
-the FP8 NN methods and the bf16 bias epilogues were refused by cuBLASLt on SM90 in the
-original; the FP8 NN weight [K, N] is not K-contiguous, so these tests may show the same
-refusal (as a RuntimeError naming fp8_run_dev), which is a real gap, not a test bug.
+Run on an H100 (SM90): there the FP8 NN methods take the per-call weight transpose (gemm.h),
+or a registered static weight's copy.
 """
 
 from __future__ import annotations
@@ -285,3 +283,112 @@ def test_capture_before_warm_up_raises(fvk):
     # Nothing was created during the capture: a normal call afterwards works.
     r.bf16_nn(A, B, D, M, N, K)
     torch.cuda.synchronize()
+
+
+# ---- static FP8 NN weights (GemmRunner.register_static_weight, src/cpp/ops/gemm/gemm.h) -------
+# On SM89/SM90 an FP8 NN call transposes its [K, N] weight on every call; a registered weight is
+# transposed once into a copy the runner owns. Checked: the registered path gives the same bytes
+# as the per-call path; the copy is a snapshot, refreshed by registering again; unregistering goes
+# back to the per-call transpose; graph replay; argument errors. Where FP8 NN runs natively,
+# registration returns False and nothing changes.
+
+SHAPES = [pytest.param(1, 256, 512, id="M1-N256-K512"), pytest.param(7, 48, 32, id="M7-N48-K32"),
+          pytest.param(1024, 1024, 2048, id="M1024-N1024-K2048")]
+
+
+def _needs_copy():
+    major, minor = torch.cuda.get_device_capability()
+    return (major, minor) in ((9, 0), (8, 9))
+
+
+@pytest.mark.parametrize("M, N, K", SHAPES)
+@pytest.mark.parametrize("method, out", [("fp8_nn_dev", torch.bfloat16), ("fp8_descale_fp16", torch.float16)])
+def test_registered_weight_matches_per_call_path(fvk, method, out, M, N, K):
+    r = fvk.GemmRunner()
+    g = gen("static", method, M, N, K)
+    A, sa, a64 = fp8_operand((M, K), g)
+    B, sb, b64 = fp8_operand((K, N), g)
+    plain, static = Guarded((M, N), out), Guarded((M, N), out)
+    getattr(r, method)(A, B, plain.tensor, M, N, K, sa, sb)
+    assert r.register_static_weight(B, K, N) is _needs_copy()
+    assert r.static_weight_count == (1 if _needs_copy() else 0)
+    getattr(r, method)(A, B, static.tensor, M, N, K, sa, sb)
+    check(static, a64 @ b64, f"{method} with a static weight")
+    assert torch.equal(static.tensor, plain.tensor), "same plan, same NT problem: the bytes must agree"
+
+
+def test_copy_is_a_snapshot_until_registered_again(fvk):
+    M, N, K = 7, 48, 32
+    r = fvk.GemmRunner()
+    g = gen("static-snapshot")
+    A, sa, a64 = fp8_operand((M, K), g)
+    B, sb, _ = fp8_operand((K, N), g)
+    if not r.register_static_weight(B, K, N):
+        pytest.skip("FP8 NN runs natively on this GPU: no copy to keep")
+    old_codes = B.clone()
+    nb, nsb, b64 = fp8_operand((K, N), gen("static-snapshot", "new"))
+    B.copy_(nb), sb.copy_(nsb)
+    D = Guarded((M, N), torch.bfloat16)
+    # Changed in place, not registered again: the copy still holds the old codes (the scale is
+    # read per call, so it is the new one). Documented snapshot behaviour.
+    r.fp8_nn_dev(A, B, D.tensor, M, N, K, sa, sb)
+    check(D, a64 @ (old_codes.double() * nsb.double()), "fp8_nn_dev on the stale copy")
+    D.reset()
+    assert r.register_static_weight(B, K, N)  # refresh: re-transposes into the same copy
+    assert r.static_weight_count == 1
+    r.fp8_nn_dev(A, B, D.tensor, M, N, K, sa, sb)
+    check(D, a64 @ b64, "fp8_nn_dev after registering again")
+    assert r.unregister_static_weight(B, K, N)
+    assert not r.unregister_static_weight(B, K, N)
+    assert r.static_weight_count == 0
+    D.reset()
+    r.fp8_nn_dev(A, B, D.tensor, M, N, K, sa, sb)  # back to the per-call transpose
+    check(D, a64 @ b64, "fp8_nn_dev after unregistering")
+
+
+def test_registered_weight_under_graph_replay(fvk):
+    M, N, K = 64, 256, 512
+    r = fvk.GemmRunner()
+    g = gen("static-graph")
+    A, sa, _ = fp8_operand((M, K), g)
+    B, sb, b64 = fp8_operand((K, N), g)
+    r.register_static_weight(B, K, N)
+    D = Guarded((M, N), torch.bfloat16)
+    graph = _capture(lambda s: r.fp8_nn_dev(A, B, D.tensor, M, N, K, sa, sb, s))
+    for replay in range(2):
+        na, nsa, a64 = fp8_operand((M, K), gen("static-graph", replay))
+        A.copy_(na), sa.copy_(nsa)
+        D.reset()
+        graph.replay()
+        check(D, a64 @ b64, f"fp8_nn_dev with a static weight [graph replay {replay}]")
+
+
+def test_descale_global_runner(fvk):
+    M, N, K = 7, 48, 32
+    g = gen("static-descale")
+    A, sa, a64 = fp8_operand((M, K), g)
+    B, sb, b64 = fp8_operand((K, N), g)
+    assert fvk.fp8_gemm_descale_register_static_weight(B, K, N) is _needs_copy()
+    try:
+        C = Guarded((M, N), torch.float32)
+        fvk.fp8_gemm_descale_f32out(A, B, C.tensor, M, N, K, sa, sb)
+        check(C, a64 @ b64, "fp8_gemm_descale_f32out with a static weight")
+    finally:
+        assert fvk.fp8_gemm_descale_unregister_static_weight(B, K, N) is _needs_copy()
+
+
+def test_register_errors(fvk):
+    r = fvk.GemmRunner()
+    B = torch.zeros(32, 48, dtype=torch.float8_e4m3fn, device="cuda")
+    with pytest.raises(ValueError, match=r"^register_static_weight: 'K' expected a multiple of 16"):
+        r.register_static_weight(B, 24, 64)
+    with pytest.raises(ValueError, match=r"^register_static_weight: 'B'"):
+        r.register_static_weight(B, 32, 64)  # 32 x 64 expected, 32 x 48 given
+    with pytest.raises(TypeError, match=r"^register_static_weight: 'B'"):
+        r.register_static_weight(B.to(torch.bfloat16), 32, 48)
+    assert r.static_weight_count == 0
+    graph = torch.cuda.CUDAGraph()
+    with pytest.raises(RuntimeError, match=r"^register_static_weight: called during CUDA graph capture"):
+        with torch.cuda.graph(graph):
+            r.register_static_weight(B, 32, 48, torch.cuda.current_stream().cuda_stream)
+    assert r.static_weight_count == 0

@@ -162,8 +162,10 @@ def test_gemm_runner_methods(fvk):
     """The non-fp4 methods of SPEC 2.5.1 are bound (fp4 ones only in SM120 builds)."""
     methods = {"fp16_nn", "bf16_nn", "bf16_nn_res", "bf16_nn_bias", "bf16_nn_bias_gelu", "bf16_nn_bias_res",
                "fp8_run_dev", "fp8_nn_dev", "fp8_descale_fp16", "fp8_nn_bias", "fp8_nn_bias_res",
-               "fp8_nn_gelu_bias", "bf16_gemm", "fp8_gemm", "autotune_bf16_nn", "autotune_fp8_nn_dev"}
+               "fp8_nn_gelu_bias", "bf16_gemm", "fp8_gemm", "autotune_bf16_nn", "autotune_fp8_nn_dev",
+               "register_static_weight", "unregister_static_weight", "static_weight_count"}
     assert methods <= set(dir(fvk.GemmRunner))
+    assert {"fp8_gemm_descale_register_static_weight", "fp8_gemm_descale_unregister_static_weight"} <= set(dir(fvk))
 
 
 # ---- with a device: GemmRunner methods and gmm_fp16 -------------------------------------------

@@ -85,7 +85,7 @@ NORM_TEST_SHAPES: tuple[Shape, ...] = (
     Shape(3, 5125, "scalar path, 1024 threads per row"),
     Shape(2, SCALAR_CACHE_COLS + 1, "scalar path past the register cache: streaming"),
     Shape(2, 70000, "vector path past the register cache (65536 cols): streaming"),
-    Shape(4099, 2048, "many rows: bandwidth plans (LayerNorm FP8 narrows to 4 rows per CTA; 3 valid in the last)"),
+    Shape(4099, 2048, "many rows: the large-batch plans, with a partial last wave"),
 )
 
 # Shape for tests that need one representative call (graphs, calling conventions, errors).

@@ -58,7 +58,15 @@ void bind_gemm(nb::module_& m) {
            "K"_a, "num_algos"_a = 16, "Time up to num_algos candidates for the bf16_nn shape, keep the fastest.")
       .def("autotune_fp8_nn_dev", &GemmRunner::autotune_fp8_nn_dev, tensor("A"), tensor("B"), tensor("D"), "M"_a,
            "N"_a, "K"_a, tensor("d_scale_a"), tensor("d_scale_b"), "num_algos"_a = 16,
-           "Time up to num_algos candidates for the fp8_nn_dev shape, keep the fastest.");
+           "Time up to num_algos candidates for the fp8_nn_dev shape, keep the fastest.")
+      .def("register_static_weight", &GemmRunner::register_static_weight, tensor("B"), "K"_a, "N"_a,
+           "stream"_a = 0,
+           "Keep a transposed copy of the FP8 [K, N] weight B for this runner's FP8 NN calls (SM89/SM90: "
+           "no per-call transpose). A snapshot: register again after changing B. Synchronises `stream`; "
+           "not during capture. False where FP8 NN runs natively (no copy needed).")
+      .def("unregister_static_weight", &GemmRunner::unregister_static_weight, tensor("B"), "K"_a, "N"_a,
+           "Free the copy registered for B (same K, N); False if there was none.")
+      .def_prop_ro("static_weight_count", &GemmRunner::static_weight_count, "Registered static weights.");
 
   m.def("gmm_fp16", &g::gmm_fp16, "ctx"_a, tensor("A"), tensor("B"), tensor("C"), "M"_a, "N"_a, "K"_a, "beta"_a = 0.0f,
         "stream"_a = 0, "cuBLAS fp16 NN: C[M,N] <- A[M,K] . B[K,N] + beta C, fp32 compute; uses ctx's handle.");
@@ -71,6 +79,12 @@ void bind_gemm(nb::module_& m) {
   m.def("fp8_gemm_descale_f32out", &g::fp8_gemm_descale_f32out, tensor("A"), tensor("B"), tensor("C"), "M"_a, "N"_a,
         "K"_a, tensor("act_descale"), tensor("w_descale"), "stream"_a = 0,
         "FP8 NN -> float32: C[M,N] = act * w * A[M,K] . B[K,N] (process-global runner; warm up before capture).");
+
+  m.def("fp8_gemm_descale_register_static_weight", &g::fp8_gemm_descale_register_static_weight, tensor("B"),
+        "K"_a, "N"_a, "stream"_a = 0,
+        "GemmRunner.register_static_weight on the runner behind fp8_gemm_descale_*.");
+  m.def("fp8_gemm_descale_unregister_static_weight", &g::fp8_gemm_descale_unregister_static_weight, tensor("B"),
+        "K"_a, "N"_a, "GemmRunner.unregister_static_weight on the runner behind fp8_gemm_descale_*.");
 
   // cutlass_fp8_* (SPEC 2.5.4): NT, D = alpha * A[M,K] . B[N,K]^T + beta * D; returns 0 (errors raise).
   struct CutlassEntry {

@@ -17,7 +17,19 @@
 // weight on every call into a [N, K] buffer the plan owns (K * N bytes, allocated with the
 // plan, outside capture) and running the NT problem. The transpose costs one extra read and
 // write of the weight per call: callers that can store [N, K] should use fp8_run_dev. Only
-// if that is refused too does the call raise RuntimeError. (Unverified on a GPU.)
+// if that is refused too does the call raise RuntimeError. On the H100 (SM90) every FP8 NN
+// call takes this fallback.
+//
+// Static weights. A weight that does not change between calls (inference) can be registered
+// once with register_static_weight(B, K, N): on SM89/SM90 the runner keeps its own [N, K]
+// copy, transposed at registration, and every later FP8 NN call of that runner whose B has
+// the same address, K and N runs the NT problem on the copy with no per-call transpose (NT
+// speed). The copy is a snapshot: after changing B in place, register it again (that
+// re-transposes into the same copy); unregister_static_weight frees it. A CUDA graph
+// captured while the copy was used keeps reading the copy, so refresh or unregister only
+// between replays and never free a copy a live graph uses. On other archs (FP8 NN native)
+// registration makes no copy and returns false. Registration allocates and synchronises the
+// stream: a setup step, refused during capture.
 //
 // Errors: bad arguments -> ValueError/TypeError before anything runs; every cuBLASLt/cuBLAS
 // status is checked -> RuntimeError with cublasGetStatusString; an empty heuristic raises
@@ -134,6 +146,14 @@ class GemmRunner {
   void autotune_fp8_nn_dev(const TensorArg& A, const TensorArg& B, const TensorArg& D, int M, int N, int K,
                            const TensorArg& d_scale_a, const TensorArg& d_scale_b, int num_algos);
 
+  // ---- static FP8 NN weights (see above); not capture-safe, synchronise `stream` ----
+  // B: FP8 [K, N]. Returns true if a transposed copy now backs FP8 NN calls with this B
+  // (SM89/SM90), false where FP8 NN runs natively (nothing to do, nothing allocated).
+  bool register_static_weight(const TensorArg& B, int K, int N, Stream stream);
+  // Frees the copy registered for (B's address, K, N); returns whether there was one.
+  bool unregister_static_weight(const TensorArg& B, int K, int N);
+  int static_weight_count() const { return static_cast<int>(static_weights_.size()); }
+
   // One cached cuBLASLt plan (descriptors + algorithm) and one validated call; both defined
   // in gemm_runner.cpp (opaque here, so only this group's launchers can build a Call).
   struct Plan;
@@ -152,6 +172,10 @@ class GemmRunner {
   cublasLtContext* handle_ = nullptr;
   void* workspace_ = nullptr;
   std::map<Key, std::unique_ptr<Plan>> plans_;
+  // (B address, K, N) -> the [N, K] copy (register_static_weight); freed by the destructor.
+  std::map<std::tuple<std::uintptr_t, int, int>, void*> static_weights_;
+  // Whether this device's cuBLASLt needs FP8 NN weights transposed (SM89/SM90): -1 unknown.
+  int nn_needs_transpose_ = -1;
 };
 
 // cuBLAS GemmEx, fp16 NN: C[M,N] <- A[M,K].B[K,N] + beta C, fp32 compute, CUBLAS_GEMM_DEFAULT.
@@ -171,5 +195,8 @@ void fp8_gemm_descale_bf16out(const TensorArg& A, const TensorArg& B, const Tens
 void fp8_gemm_descale_f32out(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N,
                              int K, const TensorArg& act_descale, const TensorArg& w_descale,
                              Stream stream);
+// register_static_weight / unregister_static_weight on the process-global runner above.
+bool fp8_gemm_descale_register_static_weight(const TensorArg& B, int K, int N, Stream stream);
+bool fp8_gemm_descale_unregister_static_weight(const TensorArg& B, int K, int N);
 
 }  // namespace flash_rt::gemm

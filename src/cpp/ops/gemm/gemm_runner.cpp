@@ -266,6 +266,7 @@ GemmRunner::GemmRunner() {
 
 GemmRunner::~GemmRunner() {
   plans_.clear();
+  for (auto& kv : static_weights_) cudaFree(kv.second);
   if (workspace_) cudaFree(workspace_);
   if (handle_) cublasLtDestroy(handle_);
 }
@@ -340,9 +341,14 @@ void GemmRunner::run(const char* entry, const Call& c, Stream stream) {
   Plan& p = plan(entry, c, stream);
   set_pointers(p.desc, c, entry);
   const void* b = c.b;
-  if (p.bt) {
-    transpose_bytes(entry, c.b, p.bt, c.K, c.N, as_stream(stream));
-    b = p.bt;
+  if (p.bt) {  // FP8 NN fallback: the registered copy of a static weight, else transpose now
+    const auto it = static_weights_.find({reinterpret_cast<std::uintptr_t>(c.b), c.K, c.N});
+    if (it != static_weights_.end()) {
+      b = it->second;
+    } else {
+      transpose_bytes(entry, c.b, p.bt, c.K, c.N, as_stream(stream));
+      b = p.bt;
+    }
   }
   // C = D: read only when beta != 0 (the residual entries).
   check_lt(cublasLtMatmul(handle_, p.desc, &c.alpha, b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &p.algo,
@@ -601,6 +607,59 @@ void GemmRunner::autotune_fp8_nn_dev(const TensorArg& A, const TensorArg& B, con
            num_algos);
 }
 
+// ---- static FP8 NN weights ----
+
+namespace {
+void static_weight_args(const char* entry, const TensorArg& B, int K, int N) {
+  ArgCheck ck(entry);
+  ck.positive("K", K);
+  ck.positive("N", N);
+  if (K % 16 != 0) throw_error(ErrorKind::kValue, entry, ": 'K' expected a multiple of 16 (cuBLASLt FP8), got ", K);
+  if (N % 16 != 0) throw_error(ErrorKind::kValue, entry, ": 'N' expected a multiple of 16 (cuBLASLt FP8), got ", N);
+  matrix(ck, "B", B, DType::kF8E4M3, K, N);
+}
+}  // namespace
+
+bool GemmRunner::register_static_weight(const TensorArg& B, int K, int N, Stream stream) {
+  const char* entry = "register_static_weight";
+  static_weight_args(entry, B, K, N);
+  if (capturing(stream))
+    throw_error(ErrorKind::kRuntime, entry, ": called during CUDA graph capture; register static weights "
+                "before capture (it allocates and synchronises)");
+  if (nn_needs_transpose_ < 0) {
+    int dev = 0, major = 0, minor = 0;
+    check_cuda(cudaGetDevice(&dev), entry, "cudaGetDevice");
+    check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), entry,
+               "cudaDeviceGetAttribute");
+    check_cuda(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), entry,
+               "cudaDeviceGetAttribute");
+    nn_needs_transpose_ = (major == 9 && minor == 0) || (major == 8 && minor == 9) ? 1 : 0;
+  }
+  if (!nn_needs_transpose_) return false;
+  const auto key = std::make_tuple(reinterpret_cast<std::uintptr_t>(B.data), K, N);
+  void*& copy = static_weights_[key];
+  if (!copy) {
+    const cudaError_t err = cudaMalloc(&copy, static_cast<std::size_t>(K) * N);
+    if (err != cudaSuccess) {
+      (void)cudaGetLastError();
+      static_weights_.erase(key);
+      throw_error(ErrorKind::kRuntime, entry, ": cudaMalloc of the ", static_cast<std::size_t>(K) * N,
+                  "-byte [N, K] copy failed: ", cudaGetErrorName(err), " (", cudaGetErrorString(err), ")");
+    }
+  }
+  transpose_bytes(entry, B.data, copy, K, N, as_stream(stream));
+  check_cuda(cudaStreamSynchronize(as_stream(stream)), entry, "cudaStreamSynchronize");
+  return true;
+}
+
+bool GemmRunner::unregister_static_weight(const TensorArg& B, int K, int N) {
+  const auto it = static_weights_.find({reinterpret_cast<std::uintptr_t>(B.data), K, N});
+  if (it == static_weights_.end()) return false;
+  check_cuda(cudaFree(it->second), "unregister_static_weight", "cudaFree");
+  static_weights_.erase(it);
+  return true;
+}
+
 // ---- gmm_fp16 (cuBLAS) ----
 
 void gmm_fp16(context::FvkContext& ctx, const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N,
@@ -663,6 +722,16 @@ void fp8_gemm_descale_bf16out(const TensorArg& A, const TensorArg& B, const Tens
 void fp8_gemm_descale_f32out(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N, int K,
                              const TensorArg& act_descale, const TensorArg& w_descale, Stream stream) {
   descale("fp8_gemm_descale_f32out", DType::kF32, A, B, C, M, N, K, act_descale, w_descale, stream);
+}
+
+bool fp8_gemm_descale_register_static_weight(const TensorArg& B, int K, int N, Stream stream) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  return global_runner().register_static_weight(B, K, N, stream);
+}
+
+bool fp8_gemm_descale_unregister_static_weight(const TensorArg& B, int K, int N) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  return global_runner().unregister_static_weight(B, K, N);
 }
 
 }  // namespace flash_rt::gemm

@@ -21,12 +21,7 @@ void run_norm(const ArgCheck& ck, const NormArgs<typename Spec::T>& a, bool vec_
   int sms = 0;
   check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
              "cudaDeviceGetAttribute");
-  RowPlan p = plan_rows(a.rows, a.dim, vec_ok, sms, kMaxThreads<Spec>);
-  // Only the measured family: plain LayerNorm (any affine) with FP8 out (row_norm.cuh).
-  if constexpr (Spec::kStat == Stat::kLayer && Spec::kOut != Out::kSame && Spec::kInput == Input::kPlain &&
-                Spec::kModulate == Modulate::kNone)
-    p = narrow_for_bandwidth(p, a.rows, a.dim, sms);
-  launch_norm_rows<Spec>(a, p, as_stream(stream));
+  launch_norm_rows<Spec>(a, plan_rows(a.rows, a.dim, vec_ok, sms, kMaxThreads<Spec>), as_stream(stream));
   check_launch(ck.entry());
 }
 

@@ -410,23 +410,10 @@ inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms, int ma
   return p;
 }
 
-// Bandwidth-bound LayerNorm with FP8 output (many rows): the narrowest split whose register
-// cache still holds the row (32 threads and 4 rows per CTA at D <= 2048, VEC 8), which keeps
-// the weight and bias loads after the reduction and the registers low. H100,
-// benchmarks/sweep_plans.cu, layer_norm_fp8 D = 2048: S = 4096 8.33 -> 7.12 us, S = 16384
-// 38.4 -> 36.9 us. rms_norm_fp16 gained nothing from it, so only this family takes it.
-inline RowPlan narrow_for_bandwidth(RowPlan p, int64_t rows, int dim, int num_sms) {
-  if (p.cache == 0 || rows < int64_t{16} * num_sms) return p;
-  const int64_t nvec = (dim + p.vec - 1) / p.vec;
-  int tpr = 32;
-  while (tpr * int64_t{kMaxIters} < nvec) tpr *= 2;
-  if (tpr >= p.tpr) return p;
-  p.tpr = tpr;
-  p.iters = static_cast<int>((nvec + tpr - 1) / tpr);
-  p.cache = p.iters <= kSmallIters ? kSmallIters : kMaxIters;
-  p.rows_per_cta = tpr == 32 ? 4 : 1;
-  return p;
-}
+// Not taken: a narrower split for bandwidth-bound LayerNorm with FP8 output (32 threads and 4
+// rows per CTA at D = 2048). benchmarks/sweep_plans.cu, which replays one buffer, timed it
+// faster (S = 16384: 38.4 -> 36.9 us), but the benchmark's cold-L2 protocol on the same H100
+// timed it slower (37.9 -> 43.8 us, 0.88 -> 0.78 of copy). Plan changes go by the benchmark.
 
 template <class Spec, int VEC>
 void launch_norm_rows_vec(const NormArgs<typename Spec::T>& a, const RowPlan& p, dim3 grid, dim3 block,
