@@ -11,6 +11,7 @@ Shapes are M x K x N. Every provider runs the same problem, D[M, N] bf16 out:
   fp8_nn_dev          GemmRunner, NN ([K, N] weight)      (SM90: per-call weight transpose + NT)
   fp8_nn_dev+tune     the same after autotune_fp8_nn_dev  (fastest of 16 heuristic candidates)
   fp8_nn_dev+static   the same with the weight registered (register_static_weight: transposed once)
+  fp8_nn_dev+static+tune  registered and autotuned
   descale_bf16out     fp8_gemm_descale_bf16out, NN
   cutlass_fp8_*_bf16out  NT CUTLASS kernels, where this build has them
 torch.compile is not a peer here: for a lone matmul it calls the same cuBLAS kernels as eager.
@@ -79,6 +80,14 @@ def providers(fvk, M: int, K: int, N: int, t: dict) -> dict:
     static.register_static_weight(t["w8_kn"], K, N)
     out["fp8_nn_dev+static"] = (lambda: static.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K, p(t["sa"]),
                                                           p(t["sw"]), s()), D)
+    static_tuned = fvk.GemmRunner()  # both: registered weight, then the autotuned algorithm
+    static_tuned.register_static_weight(t["w8_kn"], K, N)
+    try:
+        static_tuned.autotune_fp8_nn_dev(t["a8"], t["w8_kn"], D, M, N, K, t["sa"], t["sw"], 16)
+        out["fp8_nn_dev+static+tune"] = (lambda: static_tuned.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K,
+                                                                         p(t["sa"]), p(t["sw"]), s()), D)
+    except RuntimeError as e:
+        print(f"  autotune_fp8_nn_dev (static weight) M={M} K={K} N={N}: {e}", file=sys.stderr)
     out["descale_bf16out"] = (lambda: fvk.fp8_gemm_descale_bf16out(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K,
                                                                    p(t["sa"]), p(t["sw"]), s()), D)
     alpha = float(t["sa"] * t["sw"])
