@@ -301,13 +301,16 @@ def _needs_copy():
     return (major, minor) in ((9, 0), (8, 9))
 
 
+def _static_case(fvk, tag, M, N, K):
+    """A fresh runner and seeded FP8 operands: (runner, A, sa, a64, B [K, N], sb, b64)."""
+    g = gen(tag, M, N, K)
+    return (fvk.GemmRunner(), *fp8_operand((M, K), g), *fp8_operand((K, N), g))
+
+
 @pytest.mark.parametrize("M, N, K", SHAPES)
 @pytest.mark.parametrize("method, out", [("fp8_nn_dev", torch.bfloat16), ("fp8_descale_fp16", torch.float16)])
 def test_registered_weight_matches_per_call_path(fvk, method, out, M, N, K):
-    r = fvk.GemmRunner()
-    g = gen("static", method, M, N, K)
-    A, sa, a64 = fp8_operand((M, K), g)
-    B, sb, b64 = fp8_operand((K, N), g)
+    r, A, sa, a64, B, sb, b64 = _static_case(fvk, f"static-{method}", M, N, K)
     plain, static = Guarded((M, N), out), Guarded((M, N), out)
     getattr(r, method)(A, B, plain.tensor, M, N, K, sa, sb)
     assert r.register_static_weight(B, K, N) is _needs_copy()
@@ -319,10 +322,7 @@ def test_registered_weight_matches_per_call_path(fvk, method, out, M, N, K):
 
 def test_copy_is_a_snapshot_until_registered_again(fvk):
     M, N, K = 7, 48, 32
-    r = fvk.GemmRunner()
-    g = gen("static-snapshot")
-    A, sa, a64 = fp8_operand((M, K), g)
-    B, sb, _ = fp8_operand((K, N), g)
+    r, A, sa, a64, B, sb, _ = _static_case(fvk, "static-snapshot", M, N, K)
     if not r.register_static_weight(B, K, N):
         pytest.skip("FP8 NN runs natively on this GPU: no copy to keep")
     old_codes = B.clone()
@@ -348,10 +348,7 @@ def test_copy_is_a_snapshot_until_registered_again(fvk):
 
 def test_registered_weight_under_graph_replay(fvk):
     M, N, K = 64, 256, 512
-    r = fvk.GemmRunner()
-    g = gen("static-graph")
-    A, sa, _ = fp8_operand((M, K), g)
-    B, sb, b64 = fp8_operand((K, N), g)
+    r, A, sa, _, B, sb, b64 = _static_case(fvk, "static-graph", M, N, K)
     r.register_static_weight(B, K, N)
     D = Guarded((M, N), torch.bfloat16)
     graph = _capture(lambda s: r.fp8_nn_dev(A, B, D.tensor, M, N, K, sa, sb, s))
@@ -365,9 +362,7 @@ def test_registered_weight_under_graph_replay(fvk):
 
 def test_descale_global_runner(fvk):
     M, N, K = 7, 48, 32
-    g = gen("static-descale")
-    A, sa, a64 = fp8_operand((M, K), g)
-    B, sb, b64 = fp8_operand((K, N), g)
+    _, A, sa, a64, B, sb, b64 = _static_case(fvk, "static-descale", M, N, K)
     assert fvk.fp8_gemm_descale_register_static_weight(B, K, N) is _needs_copy()
     try:
         C = Guarded((M, N), torch.float32)
