@@ -62,8 +62,9 @@ void bind_gemm(nb::module_& m) {
       .def("register_static_weight", &GemmRunner::register_static_weight, tensor("B"), "K"_a, "N"_a,
            "stream"_a = 0,
            "Keep a transposed copy of the FP8 [K, N] weight B for this runner's FP8 NN calls (SM89/SM90: "
-           "no per-call transpose). A snapshot: register again after changing B. Synchronises `stream`; "
-           "not during capture. False where FP8 NN runs natively (no copy needed).")
+           "no per-call transpose). A snapshot found by B's address: register again after changing B, "
+           "unregister before freeing it. Synchronises `stream`; not during capture. False where FP8 NN "
+           "runs natively (no copy needed).")
       .def("unregister_static_weight", &GemmRunner::unregister_static_weight, tensor("B"), "K"_a, "N"_a,
            "Free the copy registered for B (same K, N); False if there was none.")
       .def_prop_ro("static_weight_count", &GemmRunner::static_weight_count, "Registered static weights.");

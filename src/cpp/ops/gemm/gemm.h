@@ -25,7 +25,10 @@
 // copy, transposed at registration, and every later FP8 NN call of that runner whose B has
 // the same address, K and N runs the NT problem on the copy with no per-call transpose (NT
 // speed). The copy is a snapshot: after changing B in place, register it again (that
-// re-transposes into the same copy); unregister_static_weight frees it. A CUDA graph
+// re-transposes into the same copy); unregister_static_weight frees it. The copy is found by
+// B's address (with K and N): unregister it before B's memory is freed, or a new tensor that
+// a caching allocator (torch's) places at the same address would silently use the old
+// weight's copy. A CUDA graph
 // captured while the copy was used keeps reading the copy, so refresh or unregister only
 // between replays and never free a copy a live graph uses. On other archs (FP8 NN native)
 // registration makes no copy and returns false. Registration allocates and synchronises the
