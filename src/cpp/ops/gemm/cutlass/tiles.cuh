@@ -4,9 +4,9 @@
 // SM100/SM110 keep the contract's shapes (MMA tile M of 256 = a 2-SM CTA pair).
 // SM90 has no 2-SM MMA, and FP8 with fp32 promotion needs twice the accumulator registers
 // (cutlass_fp8.cuh), so its tiles are smaller: "large" = 128x128x128 cooperative with a 2x1
-// cluster (B tiles multicast to both CTAs) for the square/wide entries; "small" = 64x128x128
-// ping-pong (two consumer warp groups alternate tiles, overlapping one's epilogue with the
-// other's MMAs) for t1, plain and gelu.
+// cluster (B tiles multicast to both CTAs); "small" = 64x128x128 ping-pong (two consumer warp
+// groups alternate tiles, overlapping one's epilogue with the other's MMAs). On SM90 every
+// entry picks one of the two by problem size (sm90_small_tile), not by its name.
 #pragma once
 
 #include "flash_rt/gemm/cutlass_fp8.cuh"
@@ -33,6 +33,16 @@ using Sm100Plain = Shape<_256, _128, _64>;  // cutlass_fp8_plain, cutlass_fp8_ge
 using Sm100Cluster2x2 = Shape<_2, _2, _1>;
 using Sm100Cluster2x1 = Shape<_2, _1, _1>;
 }  // namespace tiles
+
+// SM90: the small tile when the large one leaves SMs idle (fewer 128x128 output tiles than SMs).
+// H100 (docs/RESULTS-2026-11-27-H100-session4.md, bf16 out, against torch._scaled_mm), where the
+// entries had fixed tiles: at M <= 64 the small tile ran 0.47x / 0.80x (M = 1 / 64) and the
+// large 0.39x / 0.54x; at the four M >= 1024 shapes, all at >= 160 large tiles, the large tile
+// ran 0.64-0.91x and the small 0.58-0.63x.
+inline bool sm90_small_tile(const Problem& p) {
+  const long long tiles = static_cast<long long>((p.M + 127) / 128) * ((p.N + 127) / 128);
+  return tiles < p.sm_count;
+}
 
 // An entry routed to a translation unit of another output dtype: a launcher bug, reported
 // as a failed step rather than run with the wrong element type.
