@@ -42,15 +42,15 @@ void add_silu(const char* entry, const TensorArg& a, const TensorArg& b, int n, 
 }  // namespace
 
 void gelu_inplace(const TensorArg& x, int n, Stream stream) {
-  unary_inplace<__nv_bfloat16, GeluTanhF>("gelu_inplace", x, n, stream);
+  unary_inplace<__nv_bfloat16, GeluSfuF>("gelu_inplace", x, n, stream);
 }
 
 void gelu_inplace_fp16(const TensorArg& x, int n, Stream stream) {
-  unary_inplace<__half, GeluTanhF>("gelu_inplace_fp16", x, n, stream);
+  unary_inplace<__half, GeluSfuF>("gelu_inplace_fp16", x, n, stream);
 }
 
 void silu_inplace_fp16(const TensorArg& x, int n, Stream stream) {
-  unary_inplace<__half, SiluF>("silu_inplace_fp16", x, n, stream);
+  unary_inplace<__half, SiluSfuF>("silu_inplace_fp16", x, n, stream);
 }
 
 void relu_inplace_fp16(const TensorArg& x, int n, Stream stream) {

@@ -66,22 +66,22 @@ void merged_glu(const char* entry, const char* rows_name, const char* half_name,
 }  // namespace
 
 void gate_geglu(const TensorArg& gate, const TensorArg& up, const TensorArg& out, int n, Stream stream) {
-  split_glu<__nv_bfloat16, __nv_bfloat16, GegluF<false>, Store::kSame>("gate_geglu", gate, up, out, n, nullptr,
+  split_glu<__nv_bfloat16, __nv_bfloat16, GegluSfuF, Store::kSame>("gate_geglu", gate, up, out, n, nullptr,
                                                                       stream);
 }
 
 void gate_geglu_fp16(const TensorArg& gate, const TensorArg& up, const TensorArg& out, int n, Stream stream) {
-  split_glu<__half, __half, GegluF<false>, Store::kSame>("gate_geglu_fp16", gate, up, out, n, nullptr, stream);
+  split_glu<__half, __half, GegluSfuF, Store::kSame>("gate_geglu_fp16", gate, up, out, n, nullptr, stream);
 }
 
 void gate_geglu_merged(const TensorArg& merged, const TensorArg& out, int seq, int half_dim, Stream stream) {
-  merged_glu<__nv_bfloat16, __nv_bfloat16, GegluF<false>, Store::kSame>(
+  merged_glu<__nv_bfloat16, __nv_bfloat16, GegluSfuF, Store::kSame>(
       "gate_geglu_merged", "seq", "half_dim", nullptr, merged, out, seq, half_dim, nullptr, stream);
 }
 
 void gate_geglu_merged_fp16(const TensorArg& merged, const TensorArg& out, int seq, int half_dim,
                             Stream stream) {
-  merged_glu<__half, __half, GegluF<false>, Store::kSame>("gate_geglu_merged_fp16", "seq", "half_dim", nullptr,
+  merged_glu<__half, __half, GegluSfuF, Store::kSame>("gate_geglu_merged_fp16", "seq", "half_dim", nullptr,
                                                           merged, out, seq, half_dim, nullptr, stream);
 }
 

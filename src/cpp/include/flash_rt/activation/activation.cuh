@@ -25,11 +25,25 @@ struct AddSiluF {
   __device__ __forceinline__ float operator()(const float (&v)[2]) const { return silu(v[0] + v[1]); }
 };
 
+// The same three on the special-function unit (functions.cuh: the 16-bit-output entries).
+struct GeluSfuF {
+  static constexpr bool kHeavyMath = true;
+  __device__ __forceinline__ float operator()(const float (&v)[1]) const { return gelu_sfu(v[0]); }
+};
+struct SiluSfuF {
+  static constexpr bool kHeavyMath = true;
+  __device__ __forceinline__ float operator()(const float (&v)[1]) const { return silu_sfu(v[0]); }
+};
+struct AddSiluSfuF {
+  static constexpr bool kHeavyMath = true;
+  __device__ __forceinline__ float operator()(const float (&v)[2]) const { return silu_sfu(v[0] + v[1]); }
+};
+
 // x <- F(x): in[0] = out = x.
 template <typename T, class F>
 using UnaryInplaceOp = device::MapOp<T, 1, F, device::Encoder<T, device::Store::kSame>>;
 // a <- SiLU(a + b): in = {a, b}, out = a.
 template <typename T>
-using AddSiluOp = device::MapOp<T, 2, AddSiluF, device::Encoder<T, device::Store::kSame>>;
+using AddSiluOp = device::MapOp<T, 2, AddSiluSfuF, device::Encoder<T, device::Store::kSame>>;
 
 }  // namespace flash_rt::activation

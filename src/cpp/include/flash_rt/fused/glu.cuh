@@ -25,6 +25,16 @@ struct SwigluF {
   __device__ __forceinline__ float operator()(const float (&v)[2]) const { return activation::silu(v[0]) * v[1]; }
 };
 
+// The same on the special-function unit (activation/functions.cuh: 16-bit outputs).
+struct GegluSfuF {
+  static constexpr bool kHeavyMath = true;
+  __device__ __forceinline__ float operator()(const float (&v)[2]) const { return activation::gelu_sfu(v[0]) * v[1]; }
+};
+struct SwigluSfuF {
+  static constexpr bool kHeavyMath = true;
+  __device__ __forceinline__ float operator()(const float (&v)[2]) const { return activation::silu_sfu(v[0]) * v[1]; }
+};
+
 // Separate buffers: in = {gate, up}, [n] each.
 template <typename T, class F, class Enc>
 using SplitGluOp = device::MapOp<T, 2, F, Enc>;
