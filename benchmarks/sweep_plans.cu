@@ -7,9 +7,7 @@
 //   elementwise (device/elementwise.cuh): vector width 8 / 4 / 2 / 1 for ReLU, GELU, SiLU and the
 //     flat and merged GEGLU, S x 2048 elements (`sweep ew` runs only this part);
 //   LayerNorm by input data, and add_bias in its kernel against the elementwise template (`sweep
-//     ln` runs only these two; not yet run on a GPU);
-//   `sweep math`: the activations with accurate tanhf / expf against the special-function-unit
-//     forms (activation/functions.cuh), at every vector width.
+//     ln` runs only these two).
 // Build and run on the GPU machine (one arch), e.g. inside a gpu-check round:
 //   FLASH_RT_ROUND_EXTRA='nvcc -O3 -std=c++20 -arch=sm_90a -I src/cpp/include -I src/cpp \
 //     benchmarks/sweep_plans.cu src/cpp/ops/core/launch.cu -o /tmp/sweep && /tmp/sweep' \
@@ -157,8 +155,6 @@ float time_graph(F launch_once, cudaStream_t s) {
 }
 
 void glu_sweep(__half* x, __half* y, cudaStream_t s, int sms);
-void warp_row_sweep(__half* x, __half* y, __half* w, int D, cudaStream_t s, int sms);
-void math_sweep(__half* x, __half* y, cudaStream_t s, int sms);
 template <class Spec>
 void sweep(const char*, __half*, __half*, __half*, int, cudaStream_t, int, std::initializer_list<int>);
 int main(int argc, char** argv) {
@@ -166,18 +162,6 @@ int main(int argc, char** argv) {
   const bool only_ew = argc > 1 && std::string(argv[1]) == "ew";  // `sweep ew`: the elementwise part only
   const bool only_ln = argc > 1 && std::string(argv[1]) == "ln";  // `sweep ln`: LayerNorm by input data
                                                                  // and the add_bias comparison only
-  if (argc > 1 && std::string(argv[1]) == "math") {  // `sweep math`: accurate against SFU activations
-    const int64_t n = int64_t{1024} * 2048 * 2;
-    __half *mx, *my;
-    cudaMalloc(&mx, sizeof(__half) * n); cudaMalloc(&my, sizeof(__half) * n);
-    cudaStream_t ms; cudaStreamCreateWithFlags(&ms, cudaStreamNonBlocking);
-    int msms; cudaDeviceGetAttribute(&msms, cudaDevAttrMultiProcessorCount, 0);
-    fill_random<<<1024, 256, 0, ms>>>(mx, n);
-    math_sweep(mx, my, ms, msms);
-    warp_row_sweep(mx, my, mx + n / 2, 2048, ms, msms);
-    printf("status %s\n", cudaGetErrorString(cudaDeviceSynchronize()));
-    return 0;
-  }
   const int D = 2048;
   const int maxS = 16384;
   __half *x, *y, *w;
@@ -272,126 +256,22 @@ void glu_sweep(__half* x, __half* y, cudaStream_t s, int sms) {
   printf("== elementwise (us per call at vector width 8 / 4 / 2 / 1)\n");
   for (int S : {1, 16, 64, 128, 256, 512, 1024}) {
     const int64_t H = 2048, n = int64_t{S} * H;
-    // Out of place (x -> y), so every call sees the same random inputs: an in-place GELU or SiLU
-    // applied 1000 times drifts its data towards 0, where tanhf / expf take other paths.
+    // Out of place (x -> y), so every call sees the same random inputs (in place, 1000 calls of
+    // GELU or SiLU drive the data towards 0).
     activation::UnaryInplaceOp<__half, activation::ReluF> relu{};
     relu.in[0] = x; relu.out = y;
     ew_time("relu", relu, 1, n, sms, s);
-    activation::UnaryInplaceOp<__half, activation::GeluTanhF> gelu{};
+    activation::UnaryInplaceOp<__half, activation::GeluSfuF> gelu{};
     gelu.in[0] = x; gelu.out = y;
     ew_time("gelu", gelu, 1, n, sms, s);
-    activation::UnaryInplaceOp<__half, activation::SiluF> silu{};
+    activation::UnaryInplaceOp<__half, activation::SiluSfuF> silu{};
     silu.in[0] = x; silu.out = y;
     ew_time("silu", silu, 1, n, sms, s);
-    fused::SplitGluOp<__half, fused::GegluF<false>, Enc> sp{};
+    fused::SplitGluOp<__half, fused::GegluSfuF, Enc> sp{};
     sp.in[0] = x; sp.in[1] = x + n; sp.out = y;
     ew_time("geglu", sp, 1, n, sms, s);
-    fused::MergedGluOp<__half, fused::GegluF<false>, Enc> mg{};
+    fused::MergedGluOp<__half, fused::GegluSfuF, Enc> mg{};
     mg.merged = x; mg.out = y; mg.half_dim = H;
     ew_time("merged", mg, S, H, sms, s);
-  }
-}
-
-// The activations with accurate tanhf / expf (what the 16-bit entries ran until now) against the
-// special-function-unit forms (activation/functions.cuh), same plans, out of place on random data.
-void math_sweep(__half* x, __half* y, cudaStream_t s, int sms) {
-  using namespace flash_rt;
-  using Enc = device::Encoder<__half, device::Store::kSame>;
-  printf("== activations, accurate vs SFU math (us per call at vector width 8 / 4 / 2 / 1)\n");
-  for (int S : {1, 64, 256, 1024}) {
-    const int64_t H = 2048, n = int64_t{S} * H;
-    activation::UnaryInplaceOp<__half, activation::GeluTanhF> gelu{};
-    gelu.in[0] = x; gelu.out = y;
-    ew_time("gelu", gelu, 1, n, sms, s);
-    activation::UnaryInplaceOp<__half, activation::GeluSfuF> gelus{};
-    gelus.in[0] = x; gelus.out = y;
-    ew_time("gelu-sfu", gelus, 1, n, sms, s);
-    activation::UnaryInplaceOp<__half, activation::SiluF> silu{};
-    silu.in[0] = x; silu.out = y;
-    ew_time("silu", silu, 1, n, sms, s);
-    activation::UnaryInplaceOp<__half, activation::SiluSfuF> silus{};
-    silus.in[0] = x; silus.out = y;
-    ew_time("silu-sfu", silus, 1, n, sms, s);
-    fused::SplitGluOp<__half, fused::GegluF<false>, Enc> sp{};
-    sp.in[0] = x; sp.in[1] = x + n; sp.out = y;
-    ew_time("geglu", sp, 1, n, sms, s);
-    fused::SplitGluOp<__half, fused::GegluSfuF, Enc> sps{};
-    sps.in[0] = x; sps.in[1] = x + n; sps.out = y;
-    ew_time("geglu-sfu", sps, 1, n, sms, s);
-    fused::MergedGluOp<__half, fused::GegluF<false>, Enc> mg{};
-    mg.merged = x; mg.out = y; mg.half_dim = H;
-    ew_time("merged", mg, S, H, sms, s);
-    fused::MergedGluOp<__half, fused::GegluSfuF, Enc> mgs{};
-    mgs.merged = x; mgs.out = y; mgs.half_dim = H;
-    ew_time("merged-sfu", mgs, S, H, sms, s);
-    activation::UnaryInplaceOp<__half, activation::ReluF> relu{};
-    relu.in[0] = x; relu.out = y;
-    ew_time("relu", relu, 1, n, sms, s);
-  }
-}
-
-// RMSNorm (fp16, weight) with one warp per row and every operand (x and weight, ITERS 16-byte
-// vectors each) in flight before the reduction: no shared-memory exchange and no barrier, only
-// the shuffle tree. A candidate for S <= 256 at D = 2048 (ITERS = 8), against the shipped plan
-// (256 threads per row, one vector each, a barrier). Not the shipped kernel's rounding.
-template <int ITERS>
-__global__ void __launch_bounds__(128) rms_warp_rows(const __half* x, const __half* w, __half* y, int rows, int dim,
-                                                    float inv_dim, float eps) {
-  flash_rt::device::pdl_begin();
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y;
-  if (row >= rows) return;  // whole warps: no barrier below
-  const __half* xr = x + row * dim;
-  flash_rt::device::Packed<__half, 8> xv[ITERS], wv[ITERS];
-#pragma unroll
-  for (int it = 0; it < ITERS; ++it) {
-    const int c = (threadIdx.x + it * 32) * 8;
-    if (c < dim) {
-      xv[it] = flash_rt::device::load_packed<8>(xr + c);
-      wv[it] = flash_rt::device::load_packed<8>(w + c);
-    }
-  }
-  float acc = 0.f;
-#pragma unroll
-  for (int it = 0; it < ITERS; ++it) {
-    const int c = (threadIdx.x + it * 32) * 8;
-    if (c < dim) {
-      float v[8];
-      flash_rt::device::unpack_float(xv[it], v);
-#pragma unroll
-      for (int i = 0; i < 8; ++i) acc = fmaf(v[i], v[i], acc);
-    }
-  }
-  const float rstd = rsqrtf(flash_rt::device::warp_sum(acc) * inv_dim + eps);
-#pragma unroll
-  for (int it = 0; it < ITERS; ++it) {
-    const int c = (threadIdx.x + it * 32) * 8;
-    if (c < dim) {
-      float v[8], g[8];
-      flash_rt::device::unpack_float(xv[it], v);
-      flash_rt::device::unpack_float(wv[it], g);
-#pragma unroll
-      for (int i = 0; i < 8; ++i) v[i] = v[i] * rstd * g[i];
-      flash_rt::device::store_float<8>(y + row * dim + c, v);
-    }
-  }
-}
-void warp_row_sweep(__half* x, __half* y, __half* w, int D, cudaStream_t s, int sms) {
-  using namespace flash_rt::norm;
-  printf("== rms_norm_fp16, D = %d: shipped plan against one warp per row with every operand prefetched\n", D);
-  for (int S : {1, 16, 64, 256, 1024}) {
-    const int n16 = S * D / 8;
-    float tc = time_graph([&] { flash_rt::device::launch(copy_kernel, dim3((n16 + 255) / 256), dim3(256), 0, s,
-                                                       (const int4*)x, (int4*)y, n16); }, s);
-    NormArgs<__half> a; a.x = x; a.out = y; a.weight = w; a.bias = w; a.rows = S; a.dim = D; a.eps = 1e-6f;
-    RowPlan cur = plan_rows(S, D, true, sms, 1024);
-    float tcur = time_graph([&] { launch_norm_rows<SpecRms>(a, cur, s); }, s);
-    printf("S=%5d copy %.3f  shipped(tpr=%d rpc=%d) %.3f", S, tc, cur.tpr, cur.rows_per_cta, tcur);
-    for (int rpc : {1, 2, 4}) {
-      float t = time_graph([&] {
-        flash_rt::device::launch(rms_warp_rows<8>, dim3((S + rpc - 1) / rpc), dim3(32, rpc), 0, s,
-                                 (const __half*)x, (const __half*)w, y, S, D, 1.f / D, 1e-6f); }, s);
-      printf("  warp rpc=%d %.3f", rpc, t);
-    }
-    printf(" us\n");
   }
 }

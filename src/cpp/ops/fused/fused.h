@@ -14,8 +14,12 @@
 //   SiLU(g)  : g / (1 + exp(-g))
 //   FP8      : E4M3(CLAMP448(y * (1 / d))), d = *d_scale, floored at 1e-12 only where noted;
 //              CLAMP448 turns NaN into -448; E4M3 rounds to nearest even and saturates.
-//   exp      : the accurate expf, except gate_geglu_merged_fp8_fp16 (fast __expf, as the
-//              original), so that entry and geglu_fp8_static_fp16 are not bit-identical.
+//   exp      : 16-bit outputs (gate_geglu*, gate_geglu_merged, _fp16): ex2.approx / rcp.approx
+//              on the special-function unit, within 1e-5 relative, so the result is the
+//              correctly rounded one or its neighbour (flash_rt/activation/functions.cuh).
+//              FP8 outputs: the accurate expf (the bytes of the original), except
+//              gate_geglu_merged_fp8_fp16 (fast __expf, as the original), so that entry and
+//              geglu_fp8_static_fp16 are not bit-identical.
 //
 // Validation happens before any launch; errors are flash_rt::Error (see core/errors.h).
 #pragma once

@@ -7,25 +7,13 @@
 
 namespace flash_rt::activation {
 
-struct GeluTanhF {
-  static constexpr bool kHeavyMath = true;
-  __device__ __forceinline__ float operator()(const float (&v)[1]) const { return gelu_tanh(v[0]); }
-};
-struct SiluF {
-  static constexpr bool kHeavyMath = true;
-  __device__ __forceinline__ float operator()(const float (&v)[1]) const { return silu(v[0]); }
-};
 struct ReluF {
   static constexpr bool kHeavyMath = false;
   __device__ __forceinline__ float operator()(const float (&v)[1]) const { return relu(v[0]); }
 };
-// SiLU of the fp32 sum: no rounding between the add and the activation (SPEC 2.2).
-struct AddSiluF {
-  static constexpr bool kHeavyMath = true;
-  __device__ __forceinline__ float operator()(const float (&v)[2]) const { return silu(v[0] + v[1]); }
-};
-
-// The same three on the special-function unit (functions.cuh: the 16-bit-output entries).
+// GELU (tanh approximation), SiLU and a <- SiLU(a + b) (the fp32 sum: no rounding between the
+// add and the activation, SPEC 2.2), on the special-function unit (functions.cuh says why and
+// how accurate): every entry of this group has a 16-bit output.
 struct GeluSfuF {
   static constexpr bool kHeavyMath = true;
   __device__ __forceinline__ float operator()(const float (&v)[1]) const { return gelu_sfu(v[0]); }

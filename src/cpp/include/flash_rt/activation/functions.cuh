@@ -1,20 +1,20 @@
 // The activation functions of the contract (SPEC 1.2), in fp32, as the entries compute them.
-// Two spellings of tanh-GELU are kept apart on purpose: the same function, different float
-// operations, so the entries that use them are not bit-identical to each other.
 //
-// Accuracy comes from the build flags: flash_rt_kernels is compiled without fast math, so
-// expf and tanhf are the accurate versions; `/` is the approximate (--prec-div=false)
-// division. Only gate_geglu_merged_fp8_fp16 asks for the fast exp intrinsic (__expf).
+// Two evaluations of each: the accurate one (expf; flash_rt_kernels is compiled without fast
+// math, and `/` is the approximate --prec-div=false division) for the FP8-output entries, whose
+// bytes the contract fixes; and the special-function-unit one (ex2.approx / rcp.approx, below)
+// for the 16-bit outputs, where it is within rounding of the accurate one and much cheaper.
+// gate_geglu_merged_fp8_fp16 asks for the fast exp intrinsic (__expf), as the contract says.
+//
+// GELU is always the sigmoid form GELU_t(g) = g / (1 + exp(-1.5957691216 g (1 + 0.044715 g^2))).
+// The contract writes gelu_inplace* in the explicit tanh form 0.5 x (1 + tanh(0.7978845608 (x +
+// 0.044715 x^3))): the same function (0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u))), and the sigmoid
+// form needs no cancellation-prone 1 + tanh for negative x.
 #pragma once
 
 #include <cuda_runtime.h>
 
 namespace flash_rt::activation {
-
-// gelu_inplace*: 0.5 x (1 + tanh(0.7978845608 (x + 0.044715 x^3)))
-__device__ __forceinline__ float gelu_tanh(float x) {
-  return 0.5f * x * (1.f + tanhf(0.7978845608f * (x + 0.044715f * x * x * x)));
-}
 
 // GELU_t(g), the sigmoid form of the same function (every gate_geglu* / geglu* entry):
 // g / (1 + exp(-1.5957691216057308 g (1 + 0.044715 g^2)))

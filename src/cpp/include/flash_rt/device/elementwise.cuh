@@ -12,7 +12,7 @@
 //
 // An Op is a small struct (passed by value as a kernel parameter) with
 //   static constexpr bool kRowwise;          // false: row is always 0, col is the flat index
-//   static constexpr bool kHeavyMath;        // an exp / tanh per element (plan_elementwise)
+//   static constexpr bool kHeavyMath;        // an exp per element (plan_elementwise)
 //   __device__ void init();                 // per thread, once (e.g. load a device scale)
 //   template <int V> __device__ auto load(int64_t row, int64_t col) const;   // V operands, packed
 //   template <int V> __device__ void store(int64_t row, int64_t col, const Regs&) const;
@@ -130,13 +130,15 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 // critical path. How far that holds depends on the arithmetic (H100, graph replay, PDL; the
 // sweep is benchmarks/sweep_plans.cu):
 //   - every op, up to one block per SM at VEC 2: a 2048-element GEGLU 1.14 -> 0.81 us;
-//   - ops with an exp or tanh per element (heavy_math), up to 8 blocks per SM: at 524288
-//     elements GELU / SiLU / GEGLU 1.75-1.84 -> 1.58 us; but ReLU 1.13 -> 1.58 us, so the cheap
-//     ops stay at VEC 8 there.
+//   - ops with an exp per element (heavy_math: two SFU ops, activation/functions.cuh), up to
+//     2 blocks per SM: at 131072 elements GELU 1.26 (VEC 8) -> 1.00 us (VEC 2). At 524288
+//     (7.75 blocks per SM at VEC 2) VEC 8 wins again: GELU 1.58 (VEC 2) -> 1.35 us, GEGLU
+//     merged 1.58 -> 1.51. (With accurate tanhf / expf, ~30 instructions per element, VEC 2
+//     had won up to 8 blocks per SM; the SFU forms moved the crossover.)
 inline int elementwise_width(int64_t rows, int64_t cols, bool vec_ok, bool heavy_math, int num_sms) {
   if (!vec_ok) return 1;
   const int64_t vec2_blocks = ((rows * cols) / 2 + kEwThreads - 1) / kEwThreads;
-  return vec2_blocks <= int64_t{num_sms} * (heavy_math ? 8 : 1) ? 2 : 8;
+  return vec2_blocks <= int64_t{num_sms} * (heavy_math ? 2 : 1) ? 2 : 8;
 }
 
 // Items per thread and grid for a space at a given vector width (1, 2, 4 or 8). Few vectors:
