@@ -130,15 +130,16 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 // critical path. How far that holds depends on the arithmetic (H100, graph replay, PDL; the
 // sweep is benchmarks/sweep_plans.cu):
 //   - every op, up to one block per SM at VEC 2: a 2048-element GEGLU 1.14 -> 0.81 us;
-//   - ops with an exp per element (heavy_math: two SFU ops, activation/functions.cuh), up to
-//     2 blocks per SM: at 131072 elements GELU 1.26 (VEC 8) -> 1.00 us (VEC 2). At 524288
-//     (7.75 blocks per SM at VEC 2) VEC 8 wins again: GELU 1.58 (VEC 2) -> 1.35 us, GEGLU
-//     merged 1.58 -> 1.51. (With accurate tanhf / expf, ~30 instructions per element, VEC 2
-//     had won up to 8 blocks per SM; the SFU forms moved the crossover.)
+//   - ops with an exp per element (heavy_math), up to 8 blocks per SM: at 524288 elements
+//     GELU / SiLU / GEGLU 1.75-1.84 -> 1.58 us (accurate tanhf / expf); but ReLU 1.13 -> 1.58
+//     us, so the cheap ops stay at VEC 8 there. With the SFU forms (activation/functions.cuh)
+//     the benchmark still prefers VEC 2 at 524288 elements (GELU 1.57 against 1.73 us at VEC
+//     8), although the plan sweep, out of place, times VEC 8 faster (1.35 against 1.58 us):
+//     plan changes go by the benchmark (docs/RESULTS-2026-11-27-H100-session5.md).
 inline int elementwise_width(int64_t rows, int64_t cols, bool vec_ok, bool heavy_math, int num_sms) {
   if (!vec_ok) return 1;
   const int64_t vec2_blocks = ((rows * cols) / 2 + kEwThreads - 1) / kEwThreads;
-  return vec2_blocks <= int64_t{num_sms} * (heavy_math ? 2 : 1) ? 2 : 8;
+  return vec2_blocks <= int64_t{num_sms} * (heavy_math ? 8 : 1) ? 2 : 8;
 }
 
 // Items per thread and grid for a space at a given vector width (1, 2, 4 or 8). Few vectors:

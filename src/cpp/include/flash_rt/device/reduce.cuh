@@ -22,24 +22,9 @@ __device__ __forceinline__ float row_sum(float v, float* scratch) {
   float* partial = scratch + 32 * threadIdx.y;
   if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
   __syncthreads();
-  // The partials as 16-byte reads, all issued at once, summed as a tree: this sits on the
-  // critical path of every small-batch norm (a serial loop over the partials cost about as
-  // much as the shuffle tree). warps_per_row is a power of two, 2 to 32.
-  if (warps_per_row == 2) {
-    const float2 q = *reinterpret_cast<const float2*>(partial);
-    return q.x + q.y;
-  }
-  const float4* p4 = reinterpret_cast<const float4*>(partial);
-  float s[8];
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    s[i] = 0.f;
-    if (4 * i < warps_per_row) {
-      const float4 q = p4[i];
-      s[i] = (q.x + q.y) + (q.z + q.w);
-    }
-  }
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  float total = 0.f;
+  for (int w = 0; w < warps_per_row; ++w) total += partial[w];
+  return total;
 }
 
 // Two sums in one round: the shuffles of the two are independent, so this costs about as much
@@ -55,23 +40,12 @@ __device__ __forceinline__ float2 row_sum2(float2 v, float* scratch) {
   float2* partial = reinterpret_cast<float2*>(scratch) + 32 * threadIdx.y;
   if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
   __syncthreads();
-  // As row_sum: 16-byte reads (two warps' pairs each), then a tree.
-  const float4* p4 = reinterpret_cast<const float4*>(partial);
-  float2 s[16];
-#pragma unroll
-  for (int i = 0; i < 16; ++i) {
-    s[i] = make_float2(0.f, 0.f);
-    if (2 * i < warps_per_row) {
-      const float4 q = p4[i];
-      s[i] = make_float2(q.x + q.z, q.y + q.w);
-    }
+  float2 total = make_float2(0.f, 0.f);
+  for (int w = 0; w < warps_per_row; ++w) {
+    total.x += partial[w].x;
+    total.y += partial[w].y;
   }
-#pragma unroll
-  for (int w = 8; w > 0; w >>= 1) {
-#pragma unroll
-    for (int i = 0; i < w; ++i) s[i] = make_float2(s[i].x + s[i + w].x, s[i].y + s[i + w].y);
-  }
-  return s[0];
+  return total;
 }
 
 }  // namespace flash_rt::device

@@ -72,8 +72,6 @@ struct NormArgs {
   int64_t rows = 0;
   int dim = 0;
   float eps = 0.f;
-  float inv_dim = 0.f;  // 1 / dim, set by launch_norm_rows_vec (a reciprocal on the host, not
-                        // an approximate one in front of every rsqrt)
 };
 
 // Register cache depth of the two cached kernels. The small one also prefetches the per-column
@@ -236,7 +234,7 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<t
   const bool valid = row < a.rows;  // invalid rows still join the block-wide reductions
   const int step = blockDim.x * VEC;
   const int first = threadIdx.x * VEC;
-  const float inv_dim = a.inv_dim;
+  const float inv_dim = 1.f / static_cast<float>(a.dim);
   // Issued first so its latency hides behind the row loads.
   float d_scale = 1.f;
   if constexpr (kUsesScale<Spec>) d_scale = valid ? *a.d_scale : 1.f;
@@ -418,9 +416,8 @@ inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms, int ma
 // timed it slower (37.9 -> 43.8 us, 0.88 -> 0.78 of copy). Plan changes go by the benchmark.
 
 template <class Spec, int VEC>
-void launch_norm_rows_vec(NormArgs<typename Spec::T> a, const RowPlan& p, dim3 grid, dim3 block,
+void launch_norm_rows_vec(const NormArgs<typename Spec::T>& a, const RowPlan& p, dim3 grid, dim3 block,
                           cudaStream_t stream) {
-  a.inv_dim = 1.f / static_cast<float>(a.dim);
   switch (p.cache) {
     case kSmallIters: ::flash_rt::device::launch(norm_rows_kernel<Spec, VEC, kSmallIters>, grid, block, 0, stream, a, p.iters); break;
     case kMaxIters: ::flash_rt::device::launch(norm_rows_kernel<Spec, VEC, kMaxIters>, grid, block, 0, stream, a, p.iters); break;
