@@ -34,14 +34,17 @@ using Sm100Cluster2x2 = Shape<_2, _2, _1>;
 using Sm100Cluster2x1 = Shape<_2, _1, _1>;
 }  // namespace tiles
 
-// SM90: the small tile when the large one leaves SMs idle (fewer 128x128 output tiles than SMs).
-// H100 (docs/RESULTS-2026-11-27-H100-session4.md, bf16 out, against torch._scaled_mm), where the
-// entries had fixed tiles: at M <= 64 the small tile ran 0.47x / 0.80x (M = 1 / 64) and the
-// large 0.39x / 0.54x; at the four M >= 1024 shapes, all at >= 160 large tiles, the large tile
-// ran 0.64-0.91x and the small 0.58-0.63x.
+// SM90: the small tile when the large one would leave at least half the SMs idle (at most
+// sm_count / 2 output tiles of 128x128). H100, bf16 out, against torch._scaled_mm
+// (docs/RESULTS-2026-11-27-H100-session4.md, -session5.md):
+//   - M <= 64: the small tile 0.47x (M = 1) and 0.80-0.82x (M = 64), the large 0.39 / 0.54x;
+//   - M >= 1024, >= 160 large tiles: large 0.64-0.91x, small 0.58-0.63x;
+//   - 1024 x 16384 x 2048 has 128 large tiles on 132 SMs: large 0.91x, small 0.57-0.60x (a
+//     long K gives each tile enough work that 4 idle SMs cost little). A rule of "fewer tiles
+//     than SMs" took the small tile there; half the SMs is where the small tile starts to win.
 inline bool sm90_small_tile(const Problem& p) {
   const long long tiles = static_cast<long long>((p.M + 127) / 128) * ((p.N + 127) / 128);
-  return tiles < p.sm_count;
+  return 2 * tiles <= p.sm_count;
 }
 
 // An entry routed to a translation unit of another output dtype: a launcher bug, reported
