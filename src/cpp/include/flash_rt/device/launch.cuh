@@ -6,8 +6,8 @@
 // visible. Measured on the H100 (benchmarks/bench_launch_floor.py, graph replay, 4 KB copy):
 // 1.15 us per call launched plainly, 0.84 us with PDL, 0.99 us for torch.compile's Triton.
 //
-// Contract for kernels launched with `launch`: call pdl_begin() first, before reading or
-// writing any global memory. It waits for the previous kernel (so every read-after-write and
+// Contract for kernels launched with `launch`: call pdl_begin() first (or pdl_wait() first and
+// pdl_trigger() later, see pdl_trigger_late), before reading or writing any global memory. It waits for the previous kernel (so every read-after-write and
 // write-after-read across kernels stays ordered exactly as without PDL) and then lets the next
 // kernel be scheduled early. The overlap therefore only hides launch and scheduling latency;
 // no memory access moves. A predecessor that is not PDL-aware (a torch or cuBLAS kernel)
@@ -20,6 +20,7 @@
 
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cstddef>
 #include <utility>
 
@@ -47,11 +48,59 @@ inline void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t
 }
 
 // Device: first statement of every kernel launched with `launch` (see the contract above).
-__device__ __forceinline__ void pdl_begin() {
+__device__ __forceinline__ void pdl_wait() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+// Device: lets the next kernel on the stream be scheduled (once every CTA of this grid has
+// called it or exited). Only scheduling: the next kernel still waits in pdl_wait() until this
+// one has finished, so where it is called never changes the results.
+__device__ __forceinline__ void pdl_trigger() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
+}
+// Both at once: the usual first statement.
+__device__ __forceinline__ void pdl_begin() {
+  pdl_wait();
+  pdl_trigger();
+}
+
+// Host: whether a grid should call pdl_trigger() late (after its loads and reductions) rather
+// than at the start. An early trigger lets the next grid's CTAs take free SM slots at once, where
+// they wait beside the running CTAs. H100, benchmark protocol (docs/RESULTS-2026-11-27-H100-
+// session5.md): when that parks >= 4 waiting CTAs per SM next to the running grid, the running
+// grid slows down: layer_norm_no_affine_fp16 at 1024 x 2048 (1024 CTAs, 16 fit per SM) took 3.78
+// us with the early trigger, 3.09 with the trigger after its statistics (3.20 without PDL).
+// With fewer parked CTAs the early trigger was as fast or faster (S = 4096: 7.52 against 7.92).
+// `ctas_per_sm`: the kernel's occupancy at its block size (ctas_per_sm below), <= 0 if unknown.
+inline bool pdl_trigger_late(long long grid, int ctas_per_sm, int num_sms) {
+  if (ctas_per_sm <= 0) return false;
+  const long long capacity = static_cast<long long>(ctas_per_sm) * num_sms;
+  const long long parked = grid < capacity - grid ? grid : capacity - grid;
+  return parked >= 4LL * num_sms;
+}
+
+// Host: CTAs of Kernel per SM at `threads` threads (no dynamic shared memory), cached per
+// kernel, device slot and block size, so a launch pays the occupancy query once. 0 if unknown.
+template <auto Kernel>
+int ctas_per_sm(int device, int threads) {
+  constexpr int kDevices = 16, kSizes = 33;  // threads / 32: 1 .. 32
+  static std::atomic<int> cache[kDevices][kSizes];  // 0 = not asked yet, -1 = query failed
+  const int w = threads / 32;
+  if (device < 0 || device >= kDevices || w < 1 || w >= kSizes || threads % 32 != 0) return 0;
+  int v = cache[device][w].load(std::memory_order_relaxed);
+  if (v == 0) {
+    int n = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, Kernel, threads, 0) != cudaSuccess || n <= 0) {
+      (void)cudaGetLastError();
+      n = -1;
+    }
+    cache[device][w].store(n, std::memory_order_relaxed);
+    v = n;
+  }
+  return v > 0 ? v : 0;
 }
 
 }  // namespace flash_rt::device

@@ -72,6 +72,7 @@ struct NormArgs {
   int64_t rows = 0;
   int dim = 0;
   float eps = 0.f;
+  bool pdl_trigger_late = false;  // set by launch_norm_rows_vec (device/launch.cuh says why)
 };
 
 // Register cache depth of the two cached kernels. The small one also prefetches the per-column
@@ -222,7 +223,8 @@ inline constexpr int kMaxThreads = Spec::kInput == Input::kPlain ? 1024 : 512;
 
 template <class Spec, int VEC, int ITERS>
 __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
-  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
+  if (!a.pdl_trigger_late) ::flash_rt::device::pdl_trigger();
   using T = typename Spec::T;
   namespace dv = flash_rt::device;
   constexpr bool kCached = ITERS > 0;
@@ -336,6 +338,7 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<t
     }
     rstd = norm_rstd<Spec>(dv::row_sum(acc2, scratch + 128) * inv_dim, a.eps);
   }
+  if (a.pdl_trigger_late) ::flash_rt::device::pdl_trigger();  // every thread, before any return
   if (!valid) return;
 
   float out_mul = 1.f;
@@ -415,13 +418,27 @@ inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms, int ma
 // faster (S = 16384: 38.4 -> 36.9 us), but the benchmark's cold-L2 protocol on the same H100
 // timed it slower (37.9 -> 43.8 us, 0.88 -> 0.78 of copy). Plan changes go by the benchmark.
 
+template <auto Kernel, typename T>
+void launch_norm_rows_with(NormArgs<T> a, int iters, dim3 grid, dim3 block, cudaStream_t stream) {
+  namespace dv = ::flash_rt::device;
+  int dev = 0, sms = 0;
+  if (cudaGetDevice(&dev) == cudaSuccess &&
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess) {
+    const int threads = static_cast<int>(block.x * block.y);
+    a.pdl_trigger_late = dv::pdl_trigger_late(grid.x, dv::ctas_per_sm<Kernel>(dev, threads), sms);
+  } else {
+    (void)cudaGetLastError();
+  }
+  dv::launch(Kernel, grid, block, 0, stream, a, iters);
+}
+
 template <class Spec, int VEC>
 void launch_norm_rows_vec(const NormArgs<typename Spec::T>& a, const RowPlan& p, dim3 grid, dim3 block,
                           cudaStream_t stream) {
   switch (p.cache) {
-    case kSmallIters: ::flash_rt::device::launch(norm_rows_kernel<Spec, VEC, kSmallIters>, grid, block, 0, stream, a, p.iters); break;
-    case kMaxIters: ::flash_rt::device::launch(norm_rows_kernel<Spec, VEC, kMaxIters>, grid, block, 0, stream, a, p.iters); break;
-    default: ::flash_rt::device::launch(norm_rows_kernel<Spec, VEC, 0>, grid, block, 0, stream, a, p.iters); break;
+    case kSmallIters: launch_norm_rows_with<norm_rows_kernel<Spec, VEC, kSmallIters>>(a, p.iters, grid, block, stream); break;
+    case kMaxIters: launch_norm_rows_with<norm_rows_kernel<Spec, VEC, kMaxIters>>(a, p.iters, grid, block, stream); break;
+    default: launch_norm_rows_with<norm_rows_kernel<Spec, VEC, 0>>(a, p.iters, grid, block, stream); break;
   }
 }
 
