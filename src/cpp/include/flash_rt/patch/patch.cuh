@@ -71,7 +71,13 @@ __global__ void __launch_bounds__(utility::kMaxRowThreads)
   const int64_t units = dim / VEC;
   for (int64_t row = utility::grid_row(); row < rows; row += utility::grid_row_stride()) {
     __half* o = out + row * dim;
-    const __half* pr = pos + (row % s_per_view) * dim;
+    // rows is the entry's int S, so row < 2^31: a 32-bit remainder, and none within the first
+    // view (S <= 256, every decode step). The 64-bit remainder this replaces sat in front of the
+    // pos load (H100, S = 1: 1.20 us, where add_bias moves the same bytes in 0.78).
+    const int64_t prow = row < s_per_view ? row
+                                          : static_cast<int64_t>(static_cast<uint32_t>(row) %
+                                                                 static_cast<uint32_t>(s_per_view));
+    const __half* pr = pos + prow * dim;
     for (int64_t u = utility::grid_unit(); u < units; u += utility::grid_unit_stride()) {
       const int64_t c = u * VEC;
       auto v = utility::load_vec<VEC>(o + c);
