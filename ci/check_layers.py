@@ -12,7 +12,8 @@ Rules (comments are ignored, string literals are not):
   src/cpp/bindings/<module>/*.cpp  binding files are declarations: no `reinterpret_cast`, no `#if`
                                (`bindings/common/` holds the shared tensor caster and is exempt)
   src/cpp/include, src/cpp/ops     kernels launch through device::launch (PDL, device/launch.cuh): no
-                               `<<<`, and every `__global__` body starts with `pdl_begin()` (the
+                               `<<<`, and every `__global__` body starts with `pdl_begin()` (or
+                               `pdl_wait()`, with a `pdl_trigger()` later in the file) (the
                                CUTLASS kernels under ops/gemm/cutlass/ are CUTLASS's own launches)
 
 Prints `file:line: message` for each violation and exits 1 if there is any.
@@ -146,10 +147,14 @@ def check(root: Path) -> tuple[list[str], int]:
             for m in re.finditer(r"__global__\b", text):
                 body = text.index("{", m.end())
                 first = text[body + 1:].lstrip()
-                if not first.startswith("::flash_rt::device::pdl_begin();") and not first.startswith(
-                        "device::pdl_begin();") and not first.startswith("pdl_begin();"):
+                # pdl_begin(), or pdl_wait() when the kernel calls pdl_trigger() later itself
+                starts = ("::flash_rt::device::pdl_begin();", "device::pdl_begin();", "pdl_begin();",
+                          "::flash_rt::device::pdl_wait();", "device::pdl_wait();", "pdl_wait();")
+                if not first.startswith(starts) or ("pdl_wait();" in first.split("\n", 1)[0]
+                                                    and "pdl_trigger()" not in text[body:]):
                     report(path, text.count("\n", 0, m.start()) + 1,
-                           "a kernel launched with device::launch must call pdl_begin() first "
+                           "a kernel launched with device::launch must call pdl_begin() first, or "
+                           "pdl_wait() first and pdl_trigger() later "
                            "(before any global memory access; see device/launch.cuh)")
     return errors, len(seen)
 
