@@ -320,7 +320,13 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<t
     }
     rstd = norm_rstd<Spec>(var, a.eps);
   } else {
-    // Streaming LayerNorm: a pass for the mean, a second for sum (x - mean)^2 (two-pass).
+    // Streaming LayerNorm: a pass for the mean m0, a second for the sums of d = x - m0 and d^2
+    // (the corrected two-pass formula): mean = m0 + sum(d) / D, var = sum(d^2) / D - (sum(d) /
+    // D)^2. For a row with a large common offset (mean >> std; D = 70000 in the tests) the fp32
+    // sum of x loses low bits of m0, enough that another summation order moved outputs by 2
+    // ulps; sum(d) is over small terms and puts those bits back. Same passes, same loads.
+    // Streaming rows are wide, so tpr >= 512 and one row per CTA: row_sum2's 64 floats per row
+    // fit in scratch[128, 256).
     float acc = 0.f;
     for (int c = first; valid && c < a.dim; c += step) {
       float st[VEC], v[VEC];
@@ -328,15 +334,22 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<t
 #pragma unroll
       for (int i = 0; i < VEC; ++i) acc += st[i];
     }
-    mean = dv::row_sum(acc, scratch) * inv_dim;
-    float acc2 = 0.f;
+    const float m0 = dv::row_sum(acc, scratch) * inv_dim;
+    float2 acc2 = make_float2(0.f, 0.f);
     for (int c = first; valid && c < a.dim; c += step) {
       float st[VEC], v[VEC];
       row_values<Spec, VEC>(load_row_in<Spec, VEC>(a, row_off + c), st, v);
 #pragma unroll
-      for (int i = 0; i < VEC; ++i) acc2 += (st[i] - mean) * (st[i] - mean);
+      for (int i = 0; i < VEC; ++i) {
+        const float d = st[i] - m0;
+        acc2.x += d;
+        acc2.y += d * d;
+      }
     }
-    rstd = norm_rstd<Spec>(dv::row_sum(acc2, scratch + 128) * inv_dim, a.eps);
+    const float2 tot = dv::row_sum2(acc2, scratch + 128);
+    const float shift = tot.x * inv_dim;
+    mean = m0 + shift;
+    rstd = norm_rstd<Spec>(fmaxf(tot.y * inv_dim - shift * shift, 0.f), a.eps);
   }
   if (a.pdl_trigger_late) ::flash_rt::device::pdl_trigger();  // every thread, before any return
   if (!valid) return;
