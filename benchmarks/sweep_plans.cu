@@ -12,7 +12,7 @@
 //   FLASH_RT_ROUND_EXTRA='nvcc -O3 -std=c++20 -arch=sm_90a -I src/cpp/include -I src/cpp \
 //     benchmarks/sweep_plans.cu src/cpp/ops/core/launch.cu -o /tmp/sweep && /tmp/sweep' \
 //     bash ci/gpu-check.sh round
-// Results of the H100 run: docs/RESULTS-2026-11-27-H100-session3.md.
+// Results of the H100 runs: docs/RESULTS-2026-11-27-H100-session3.md to -session5.md.
 #include <cuda_fp16.h>
 #include <cstdio>
 #include <vector>
