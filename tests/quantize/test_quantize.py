@@ -47,9 +47,11 @@ GRAPH_PARAMS = params(exclude=("quantize_fp8",))  # quantize_fp8 waits for its s
 
 # (S, D) -> n = S * D. The launcher's paths (src/cpp/include/flash_rt/quantize/fp8_quantize.cuh):
 # vector path (16-byte input, 8-byte output bases) or scalar path (misaligned views); dynamic
-# entries: one fused CTA up to 4096 vectors (n <= 32768 on the vector path, 4096 scalar), else
-# memset + amax kernel + encode kernel; encode/amax take 1, 2 or 4 vectors per thread per sweep
-# (per the SM count; the numbers below are for 132 SMs) and CTA 0 writes the n % 8 tail.
+# entries on the vector path: one fused CTA up to 4096 vectors (n <= 32768), then one cooperative
+# grid holding the tensor in registers (U = 1, 2, 4 or 8 vectors per thread, at most 4 CTAs of
+# 256 per SM: n <= 8,650,752 on 132 SMs), else memset + amax kernel + encode kernel (also the
+# whole scalar path above 4096 elements); encode/amax take 1, 2 or 4 vectors per thread per sweep.
+# CTA 0 writes the n % 8 tail. The numbers are for the H100's 132 SMs.
 SHAPES = [
     pytest.param(1, 1, id="n1-one-element-tail-only"),
     pytest.param(1, 7, id="n7-tail-only"),
@@ -60,10 +62,12 @@ SHAPES = [
     pytest.param(7, 1152, id="7x1152-siglip"),
     pytest.param(3, 5125, id="3x5125-odd"),
     pytest.param(16, 2048, id="16x2048-largest-one-cta"),
-    pytest.param(1, 32769, id="n32769-smallest-multi-kernel"),
-    pytest.param(257, 2560, id="257x2560-unroll1"),
-    pytest.param(1024, 2048, id="1024x2048-unroll2"),
-    pytest.param(4099, 2049, id="4099x2049-unroll4-two-sweeps-odd"),
+    pytest.param(1, 32769, id="n32769-smallest-resident"),
+    pytest.param(257, 2560, id="257x2560-resident-unroll1"),
+    pytest.param(1024, 2048, id="1024x2048-resident-unroll2"),
+    pytest.param(2048, 2048, id="2048x2048-resident-unroll4"),
+    pytest.param(4099, 2049, id="4099x2049-resident-unroll8-odd"),
+    pytest.param(4500, 2049, id="4500x2049-multi-kernel-unroll4-two-sweeps-odd"),
 ]
 MISALIGNED_SHAPES = [
     pytest.param(1, 83, id="n83"),
@@ -71,7 +75,8 @@ MISALIGNED_SHAPES = [
     pytest.param(7, 2048, id="7x2048-multi-kernel-scalar"),
 ]
 ONE_S, ONE_D = 7, 2048          # one representative call (conventions, streams, rejections)
-BIG_S, BIG_D = 63, 2049         # a dynamic call on the multi-kernel path (n = 129087, tail of 7)
+BIG_S, BIG_D = 63, 2049         # a dynamic call on the resident path (n = 129087, tail of 7)
+HUGE_S, HUGE_D = 4500, 2049     # a dynamic call on the multi-kernel path (n = 9220500, tail of 4)
 
 
 def seed_of(*parts) -> int:
@@ -222,8 +227,8 @@ def test_all_zero(fvk, case, S, D):
 @pytest.mark.parametrize("case", DYNAMIC_PARAMS)
 def test_scale_is_recomputed(fvk, case):
     """A second call on smaller data gets the smaller scale (the slot is reset, not max-ed
-    with the previous scale), on both the one-CTA and the multi-kernel path."""
-    for S, D in ((ONE_S, ONE_D), (BIG_S, BIG_D)):
+    with the previous scale), on the one-CTA, the resident and the multi-kernel path."""
+    for S, D in ((ONE_S, ONE_D), (BIG_S, BIG_D), (HUGE_S, HUGE_D)):
         t, guards = prepare(case, S, D, seed=seed_of(case.name, "recompute", S, D))
         invoke(fvk, case, t, S, D)
         first = t["d_scale"].clone()
@@ -239,8 +244,10 @@ def test_scale_is_recomputed(fvk, case):
 # ---- NaN and inf ---------------------------------------------------------------------------
 
 NAN_POSITIONS = [pytest.param(ONE_S, ONE_D, 5, id="one-cta"), pytest.param(1, 83, 82, id="one-cta-tail"),
-                 pytest.param(BIG_S, BIG_D, 70001, id="multi-kernel"),
-                 pytest.param(BIG_S, BIG_D, BIG_S * BIG_D - 1, id="multi-kernel-tail")]
+                 pytest.param(BIG_S, BIG_D, 70001, id="resident"),
+                 pytest.param(BIG_S, BIG_D, BIG_S * BIG_D - 1, id="resident-tail"),
+                 pytest.param(HUGE_S, HUGE_D, 5_000_001, id="multi-kernel"),
+                 pytest.param(HUGE_S, HUGE_D, HUGE_S * HUGE_D - 1, id="multi-kernel-tail")]
 
 
 @pytest.mark.parametrize("S, D, pos", NAN_POSITIONS)
@@ -355,7 +362,8 @@ def test_calling_conventions_agree(fvk, case):
         check(case, t, guards, before, ref, ret=ret, what=f"[{name}]")
 
 
-@pytest.mark.parametrize("S, D", [(ONE_S, ONE_D), (BIG_S, BIG_D), (1, 83)], ids=["one-cta", "multi-kernel", "n83"])
+@pytest.mark.parametrize("S, D", [(ONE_S, ONE_D), (BIG_S, BIG_D), (HUGE_S, HUGE_D), (1, 83)],
+                         ids=["one-cta", "resident", "multi-kernel", "n83"])
 @pytest.mark.parametrize("case", GRAPH_PARAMS)
 def test_cuda_graph_replay(fvk, case, S, D):
     """Capture one call, then replay it on new input values: the graph reads the live buffers,
@@ -391,7 +399,8 @@ def test_cuda_graph_replay(fvk, case, S, D):
         check(case, t, guards, before, ref, what=f"[graph replay {replay}]")
 
 
-@pytest.mark.parametrize("S, D", [(ONE_S, ONE_D), (BIG_S, BIG_D)], ids=["one-cta", "multi-kernel"])
+@pytest.mark.parametrize("S, D", [(ONE_S, ONE_D), (BIG_S, BIG_D), (HUGE_S, HUGE_D)],
+                         ids=["one-cta", "resident", "multi-kernel"])
 def test_quantize_fp8_refuses_capture(fvk, S, D):
     """quantize_fp8 waits for its stream, so under capture it raises RuntimeError before
     launching anything; the capture stays valid (a static call captured after it replays)."""

@@ -32,6 +32,14 @@ int sm_count(const ArgCheck& ck) {
   return sms;
 }
 
+// Whether the device takes cooperative launches (every SM70+ GPU does; MIG and MPS slices too).
+bool cooperative_ok(const ArgCheck& ck) {
+  int v = 0;
+  check_cuda(cudaDeviceGetAttribute(&v, cudaDevAttrCooperativeLaunch, ck.device()), ck.entry(),
+             "cudaDeviceGetAttribute");
+  return v != 0;
+}
+
 // The vector path needs a 16-byte aligned input base and an 8-byte aligned output base (then
 // every whole 8-element vector is aligned; n itself may be anything). Otherwise: scalar path.
 bool vec_ok(const TensorArg& input, const TensorArg& output) {
@@ -90,9 +98,17 @@ void launch_dynamic(const ArgCheck& ck, const TensorArg& input, const TensorArg&
     check_launch(ck.entry());
     return;
   }
+  const int sms = sm_count(ck);
+  if (vec && cooperative_ok(ck)) {  // one wave holds the tensor: one cooperative kernel
+    const ResidentPlan r = plan_resident<T>(n, ck.device(), sms);
+    if (r.grid > 0) {
+      if (launch_fp8_dynamic_resident<T>(a, r, stream) == cudaSuccess) return;
+      (void)cudaGetLastError();  // refused (e.g. SMs held by another context): the general path
+    }
+  }
   // Zero the slot, atomicMax the per-CTA scales into it, then encode with it.
   check_cuda(cudaMemsetAsync(a.d_scale, 0, sizeof(float), stream), ck.entry(), "cudaMemsetAsync");
-  const Fp8Plan p = plan_fp8(n, vec, sm_count(ck));
+  const Fp8Plan p = plan_fp8(n, vec, sms);
   launch_fp8_amax_scale<T>(a, p, stream);
   check_launch(ck.entry());
   launch_fp8_encode<T, kDynamicEncode<T>>(a, p, stream);

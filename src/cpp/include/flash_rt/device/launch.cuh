@@ -47,6 +47,39 @@ inline void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t
   (void)cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...);  // the error stays for cudaGetLastError
 }
 
+// kernel<<<grid, block, smem, stream>>>(args...) as a cooperative launch: every CTA is resident
+// at once, so the kernel may call cooperative_groups::this_grid().sync() (the driver provides
+// the barrier; nothing is allocated, and cooperative kernel nodes are valid in CUDA graphs).
+// The caller keeps grid <= ctas_per_sm * SMs. With the PDL attribute where enabled; should a
+// driver refuse the pair, the launch is repeated without PDL and that choice kept for the
+// process. Returns the launch error (left for cudaGetLastError / check_launch too).
+template <typename... Params, typename... Args>
+inline cudaError_t launch_cooperative(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t smem,
+                                      cudaStream_t stream, Args&&... args) {
+  static std::atomic<bool> pdl_refused{false};
+  cudaLaunchAttribute attr[2];
+  attr[0].id = cudaLaunchAttributeCooperative;
+  attr[0].val.cooperative = 1;
+  attr[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[1].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = smem;
+  cfg.stream = stream;
+  cfg.attrs = attr;
+  const bool pdl = pdl_enabled() && !pdl_refused.load(std::memory_order_relaxed);
+  cfg.numAttrs = pdl ? 2 : 1;
+  cudaError_t err = cudaLaunchKernelEx(&cfg, kernel, args...);
+  if (err != cudaSuccess && pdl) {
+    (void)cudaGetLastError();
+    cfg.numAttrs = 1;
+    err = cudaLaunchKernelEx(&cfg, kernel, args...);
+    if (err == cudaSuccess) pdl_refused.store(true, std::memory_order_relaxed);
+  }
+  return err;
+}
+
 // Device: first statement of every kernel launched with `launch` (see the contract above).
 __device__ __forceinline__ void pdl_wait() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
