@@ -48,8 +48,8 @@ GRAPH_PARAMS = params(exclude=("quantize_fp8",))  # quantize_fp8 waits for its s
 # (S, D) -> n = S * D. The launcher's paths (src/cpp/include/flash_rt/quantize/fp8_quantize.cuh):
 # vector path (16-byte input, 8-byte output bases) or scalar path (misaligned views); dynamic
 # entries on the vector path: one fused CTA up to 4096 vectors (n <= 32768), then one cooperative
-# grid holding the tensor in registers (U = 1, 2, 4 or 8 vectors per thread, at most 4 CTAs of
-# 256 per SM: n <= 8,650,752 on 132 SMs), else memset + amax kernel + encode kernel (also the
+# grid holding the tensor in registers (U = 1, 2, 4 or 8 vectors per thread, at most 2 CTAs of
+# 512 per SM: n <= 8,650,752 on 132 SMs), else memset + amax kernel + encode kernel (also the
 # whole scalar path above 4096 elements); encode/amax take 1, 2 or 4 vectors per thread per sweep.
 # CTA 0 writes the n % 8 tail. The numbers are for the H100's 132 SMs.
 SHAPES = [

@@ -6,8 +6,10 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "context/context.h"
@@ -435,6 +437,87 @@ float GemmRunner::bench(const char* entry, const Call& c, int warmup, int iters)
   return time_ms(entry, warmup, iters, [&] { run(entry, c, 0); });
 }
 
+namespace {
+
+// The configuration of an algorithm that autotune varies, to skip duplicates.
+struct AlgoKey {
+  int32_t id = 0, splitk = 1;
+  uint32_t tile = 0, stages = 0, scheme = 0, swizzle = 0;
+  bool operator==(const AlgoKey&) const = default;
+};
+
+AlgoKey key_of(const cublasLtMatmulAlgo_t& algo) {
+  AlgoKey k;
+  std::size_t w = 0;
+  cublasLtMatmulAlgoConfigGetAttribute(&algo, CUBLASLT_ALGO_CONFIG_ID, &k.id, sizeof(k.id), &w);
+  cublasLtMatmulAlgoConfigGetAttribute(&algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &k.splitk, sizeof(k.splitk), &w);
+  cublasLtMatmulAlgoConfigGetAttribute(&algo, CUBLASLT_ALGO_CONFIG_TILE_ID, &k.tile, sizeof(k.tile), &w);
+  cublasLtMatmulAlgoConfigGetAttribute(&algo, CUBLASLT_ALGO_CONFIG_STAGES_ID, &k.stages, sizeof(k.stages), &w);
+  cublasLtMatmulAlgoConfigGetAttribute(&algo, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, &k.scheme, sizeof(k.scheme), &w);
+  cublasLtMatmulAlgoConfigGetAttribute(&algo, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &k.swizzle, sizeof(k.swizzle), &w);
+  return k;
+}
+
+// Configurations near one heuristic candidate, for autotune to time after the heuristic's own
+// list: the other CTA swizzle, split-K 2 / 3 / 4 with each supported reduction scheme, and every
+// (tile, stages) pair the algorithm offers. Unchecked: the caller keeps those that
+// cublasLtMatmulAlgoCheck accepts within the workspace.
+std::vector<cublasLtMatmulAlgo_t> neighbours(const cublasLtMatmulAlgo_t& base) {
+  std::vector<cublasLtMatmulAlgo_t> out;
+  std::size_t w = 0;
+  int32_t splitk_ok = 0;
+  uint32_t schemes = 0, swizzle_ok = 0;
+  cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_SPLITK_SUPPORT, &splitk_ok, sizeof(splitk_ok), &w);
+  cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_REDUCTION_SCHEME_MASK, &schemes, sizeof(schemes), &w);
+  cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_CTA_SWIZZLING_SUPPORT, &swizzle_ok, sizeof(swizzle_ok),
+                                    &w);
+  const AlgoKey k = key_of(base);
+  if (swizzle_ok) {
+    cublasLtMatmulAlgo_t a = base;
+    const uint32_t other = k.swizzle ? 0u : 1u;
+    cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &other, sizeof(other));
+    out.push_back(a);
+  }
+  if (splitk_ok) {
+    for (int32_t split : {2, 3, 4}) {
+      for (uint32_t scheme : {uint32_t{CUBLASLT_REDUCTION_SCHEME_INPLACE}, uint32_t{CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE},
+                              uint32_t{CUBLASLT_REDUCTION_SCHEME_OUTPUT_TYPE}}) {
+        if (!(schemes & scheme)) continue;
+        cublasLtMatmulAlgo_t a = base;
+        cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &split, sizeof(split));
+        cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, &scheme, sizeof(scheme));
+        out.push_back(a);
+      }
+    }
+  }
+  std::size_t tiles_bytes = 0, stages_bytes = 0;
+  cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_TILE_IDS, nullptr, 0, &tiles_bytes);
+  cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_STAGES_IDS, nullptr, 0, &stages_bytes);
+  std::vector<uint32_t> tiles(tiles_bytes / sizeof(uint32_t)), stages(stages_bytes / sizeof(uint32_t));
+  if (!tiles.empty())
+    cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_TILE_IDS, tiles.data(), tiles_bytes, &w);
+  if (!stages.empty())
+    cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_STAGES_IDS, stages.data(), stages_bytes, &w);
+  if (stages.empty()) stages.push_back(k.stages);
+  for (uint32_t tile : tiles) {
+    for (uint32_t stage : stages) {
+      if (tile == k.tile && stage == k.stages) continue;
+      cublasLtMatmulAlgo_t a = base;
+      cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof(tile));
+      cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stage, sizeof(stage));
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// Candidates: the heuristic's list (up to num_algos), then, while fewer than num_algos are
+// collected, the neighbours of each heuristic candidate in rank order that cublasLtMatmulAlgoCheck
+// accepts within the workspace (the heuristic on the H100 returns at most 8 for the FP8 NT
+// problems, all of one tile family). Every candidate is timed by graph replay; the four fastest
+// are timed again, four times as long, and the fastest of that second round is kept.
 void GemmRunner::autotune(const char* entry, const Call& c, int num_algos) {
   ArgCheck(entry).positive("num_algos", num_algos);
   Plan& p = plan(entry, c, 0);
@@ -450,26 +533,63 @@ void GemmRunner::autotune(const char* entry, const Call& c, int num_algos) {
   check_lt(cublasLtMatmulAlgoGetHeuristic(handle_, p.desc, p.la, p.lb, p.ld, p.ld, pref, num_algos, results.data(),
                                           &found),
            entry, "cublasLtMatmulAlgoGetHeuristic");
+  std::vector<cublasLtMatmulAlgo_t> algos;
+  std::vector<AlgoKey> keys;
+  auto add = [&](const cublasLtMatmulAlgo_t& a) {
+    const AlgoKey k = key_of(a);
+    for (const AlgoKey& seen : keys)
+      if (seen == k) return;
+    keys.push_back(k);
+    algos.push_back(a);
+  };
+  for (int i = 0; i < found; ++i) add(results[i].algo);
+  const int from_heuristic = static_cast<int>(algos.size());
+  for (int i = 0; i < found && static_cast<int>(algos.size()) < num_algos; ++i) {
+    for (const cublasLtMatmulAlgo_t& a : neighbours(results[i].algo)) {
+      if (static_cast<int>(algos.size()) >= num_algos) break;
+      cublasLtMatmulHeuristicResult_t check{};
+      if (cublasLtMatmulAlgoCheck(handle_, p.desc, p.la, p.lb, p.ld, p.ld, &a, &check) == CUBLAS_STATUS_SUCCESS &&
+          check.workspaceSize <= kWorkspaceBytes)
+        add(a);
+    }
+  }
   check_cuda(cudaDeviceSynchronize(), entry, "cudaDeviceSynchronize");
-  float best = -1.f, first = -1.f;
-  int best_i = -1;
-  for (int i = 0; i < found; ++i) {
-    const cublasLtMatmulAlgo_t algo = results[i].algo;
+  auto time_algo = [&](int i, int replays) {
+    const cublasLtMatmulAlgo_t algo = algos[i];
     auto once = [&](cudaStream_t s) {  // a candidate that refuses to run is skipped, not fatal
       return cublasLtMatmul(handle_, p.desc, &c.alpha, b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &algo,
                             workspace_, kWorkspaceBytes, s) == CUBLAS_STATUS_SUCCESS;
     };
-    const float ms = graph_time_ms(entry, kAutotuneCalls, kAutotuneReplays, once);
-    if (i == 0) first = ms;
-    if (ms > 0.f && (best_i < 0 || ms < best)) best = ms, best_i = i;
+    return graph_time_ms(entry, kAutotuneCalls, replays, once);
+  };
+  std::vector<std::pair<float, int>> timed;
+  for (int i = 0; i < static_cast<int>(algos.size()); ++i) {
+    const float ms = time_algo(i, kAutotuneReplays);
+    if (ms > 0.f) timed.emplace_back(ms, i);
+  }
+  if (timed.empty())
+    throw_error(ErrorKind::kRuntime, entry, ": none of the ", algos.size(), " cuBLASLt candidates ran for M=", c.M,
+                ", N=", c.N, ", K=", c.K, heuristic_hint(c));
+  std::sort(timed.begin(), timed.end());
+  timed.resize(std::min<std::size_t>(timed.size(), 4));
+  bool first_in = false;
+  for (const auto& t : timed) first_in = first_in || t.second == 0;
+  if (!first_in) timed.emplace_back(0.f, 0);  // the heuristic's choice is always in the final round
+  float best = -1.f, first = -1.f;
+  int best_i = -1;
+  for (const auto& t : timed) {
+    const float ms = time_algo(t.second, 4 * kAutotuneReplays);
+    if (t.second == 0) first = ms;
+    if (ms > 0.f && (best_i < 0 || ms < best)) best = ms, best_i = t.second;
   }
   check_cuda(cudaDeviceSynchronize(), entry, "cudaDeviceSynchronize");
-  if (best_i < 0)
-    throw_error(ErrorKind::kRuntime, entry, ": none of the ", found, " cuBLASLt candidates ran for M=", c.M,
-                ", N=", c.N, ", K=", c.K, heuristic_hint(c));
-  p.algo = results[best_i].algo;
-  std::printf("%s: M=%d N=%d K=%d: candidate %d of %d is fastest, %.4f ms (heuristic's first: %.4f ms)\n", entry,
-              c.M, c.N, c.K, best_i, found, static_cast<double>(best), static_cast<double>(first));
+  if (best_i < 0) best_i = timed.front().second, best = timed.front().first;
+  p.algo = algos[best_i];
+  const AlgoKey k = key_of(p.algo);
+  std::printf("%s: M=%d N=%d K=%d: candidate %d of %zu (%d from the heuristic) is fastest, %.4f ms (heuristic's "
+              "first: %.4f ms); algo %d tile %u stages %u split-k %d scheme %u swizzle %u\n",
+              entry, c.M, c.N, c.K, best_i, algos.size(), from_heuristic, static_cast<double>(best),
+              static_cast<double>(first), k.id, k.tile, k.stages, k.splitk, k.scheme, k.swizzle);
   std::fflush(stdout);
 }
 

@@ -263,48 +263,67 @@ __global__ void __launch_bounds__(kFusedThreads) fp8_dynamic_cta_kernel(Fp8Args<
 
 // ---- resident: amax, scale and quantize by one cooperative grid (mid-size tensors) ----------
 
-// The whole tensor is held in registers by one wave of CTAs (U vectors per thread, one sweep),
-// so x is read once and there is one launch instead of memset + amax + encode (three graph
-// nodes, ~5 us at 256 x 2048 on the H100, where the data moves in under 1 us):
-//   1. CTA 0 zeroes *d_scale; every CTA loads its vectors and forms its partial maximum;
-//   2. grid barrier; each CTA atomicMax-es its scale (as in fp8_amax_scale_kernel);
-//   3. grid barrier; every thread reads the final scale and encodes its registers.
-// d_scale is the only global word used for the reduction (the barrier is the driver's), so the
-// kernel needs no scratch. Launched with launch_cooperative; grid * kThreads * U * VEC covers n.
-template <typename T, int VEC, int U>
-__global__ void __launch_bounds__(kThreads) fp8_dynamic_grid_kernel(Fp8Args<T> a) {
+inline constexpr int kResidentThreads = 512;
+inline constexpr int kResidentCtasPerSm = 2;   // at most: fewer CTAs, fewer arrivals at the barrier
+inline constexpr uint32_t kSlotRead = 0x80000000u;  // a slot's "every value read" flag (sign bit)
+
+// The whole tensor is held in registers by one wave of CTAs (U vectors of 8 per thread, one
+// sweep), so x is read once and there is one launch instead of memset + amax + encode (three
+// graph nodes, ~5 us at 256 x 2048 on the H100, where the data moves in under 1 us).
+// The reduction needs one grid barrier (the driver's) and no scratch: the per-CTA partial
+// scales go into the first 4 * grid bytes of `out`, which belong to CTA 0's own output and are
+// written last:
+//   1. every CTA loads its vectors, forms its partial scale, stores it in slot blockIdx.x;
+//   2. grid barrier; every CTA reads all slots and takes the maximum (the same in every CTA),
+//      then marks its own slot read (sign bit: scales are non-negative or a positive NaN);
+//   3. every CTA encodes its registers; CTA 0 first waits until every slot is marked (no CTA
+//      still reads the slots), writes *d_scale, then overwrites the slots with its output.
+// Launched with launch_cooperative. Needs grid * kResidentThreads * U * 8 >= n - n % 8 and
+// 4 * grid <= 8 * kResidentThreads * U (plan_resident); `out` must not overlap `x`.
+template <typename T, int U>
+__global__ void __launch_bounds__(kResidentThreads) fp8_dynamic_grid_kernel(Fp8Args<T> a) {
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   namespace dv = flash_rt::device;
   namespace cg = cooperative_groups;
+  constexpr int VEC = 8;
   __shared__ uint32_t scratch[32];
-  if (blockIdx.x == 0 && threadIdx.x == 0) *a.d_scale = 0.f;  // ordered before step 2 by the barrier
   const int64_t nvec = a.n / VEC;
-  const int64_t base = static_cast<int64_t>(blockIdx.x) * kThreads * U + threadIdx.x;
+  const int64_t base = static_cast<int64_t>(blockIdx.x) * kResidentThreads * U + threadIdx.x;
   dv::Packed<T, VEC> v[U];
 #pragma unroll
   for (int k = 0; k < U; ++k)
-    if (base + k * kThreads < nvec) v[k] = dv::load_packed<VEC>(a.x + (base + k * kThreads) * VEC);
+    if (base + k * kResidentThreads < nvec) v[k] = dv::load_packed<VEC>(a.x + (base + k * kResidentThreads) * VEC);
   const int64_t t = nvec * VEC + threadIdx.x;  // the n % VEC tail: CTA 0, one element per thread
-  const bool tail = VEC > 1 && blockIdx.x == 0 && t < a.n;
+  const bool tail = blockIdx.x == 0 && t < a.n;
   dv::Packed<T, 1> vt;
   if (tail) vt = dv::load_packed<1>(a.x + t);
   uint32_t m = 0;
 #pragma unroll
   for (int k = 0; k < U; ++k)
-    if (base + k * kThreads < nvec) m = abs_max_bits<VEC>(v[k], m);
+    if (base + k * kResidentThreads < nvec) m = abs_max_bits<VEC>(v[k], m);
   if (tail) m = abs_max_bits<1>(vt, m);
-  m = block_max(fold_lanes(m), scratch);
+  const uint32_t partial = __float_as_uint(scale_of_amax_bits<T>(block_max(fold_lanes(m), scratch)));
 
-  cg::grid_group grid = cg::this_grid();
-  grid.sync();
-  if (threadIdx.x == 0)
-    atomicMax(reinterpret_cast<unsigned int*>(a.d_scale), __float_as_uint(scale_of_amax_bits<T>(m)));
-  grid.sync();
-  const float r = __frcp_rn(__ldcg(a.d_scale));  // L2: written by other SMs' atomics
-
+  uint32_t* slots = reinterpret_cast<uint32_t*>(a.out);
+  if (threadIdx.x == 0) slots[blockIdx.x] = partial;
+  cg::this_grid().sync();
+  uint32_t s = 0;
+  for (int i = threadIdx.x; i < static_cast<int>(gridDim.x); i += kResidentThreads)
+    s = max(s, __ldcg(slots + i) & ~kSlotRead);  // scales order like their bit patterns
+  s = block_max(s, scratch);  // returns after every thread's slot loads have completed
+  if (threadIdx.x == 0) reinterpret_cast<volatile uint32_t*>(slots)[blockIdx.x] = partial | kSlotRead;
+  const float scale = __uint_as_float(s);
+  if (blockIdx.x == 0) {
+    for (int i = threadIdx.x; i < static_cast<int>(gridDim.x); i += kResidentThreads)
+      while (!(reinterpret_cast<volatile uint32_t*>(slots)[i] & kSlotRead)) {
+      }
+    if (threadIdx.x == 0) *a.d_scale = scale;
+    __syncthreads();
+  }
+  const float r = __frcp_rn(scale);
 #pragma unroll
   for (int k = 0; k < U; ++k) {
-    const int64_t i = base + k * kThreads;
+    const int64_t i = base + k * kResidentThreads;
     if (i < nvec) {
       float y[VEC];
       dv::unpack_float(v[k], y);
@@ -371,8 +390,8 @@ void launch_fp8_amax_scale(const Fp8Args<T>& a, const Fp8Plan& p, cudaStream_t s
 }
 
 // The resident (cooperative) plan: the smallest U of 1, 2, 4, 8 for which one wave of at most
-// kCtasPerSm CTAs per SM (and at most the kernel's occupancy) holds every vector. grid 0: the
-// tensor is too large (or the occupancy unknown); take memset + amax + encode.
+// kResidentCtasPerSm CTAs per SM (and at most the kernel's occupancy) holds every vector. grid 0:
+// the tensor is too large (or the occupancy unknown); take memset + amax + encode.
 struct ResidentPlan {
   int unroll = 0;
   int grid = 0;
@@ -382,10 +401,10 @@ template <typename T>
 int resident_ctas_per_sm(int device, int unroll) {
   namespace dv = flash_rt::device;
   switch (unroll) {
-    case 1: return dv::ctas_per_sm<fp8_dynamic_grid_kernel<T, 8, 1>>(device, kThreads);
-    case 2: return dv::ctas_per_sm<fp8_dynamic_grid_kernel<T, 8, 2>>(device, kThreads);
-    case 4: return dv::ctas_per_sm<fp8_dynamic_grid_kernel<T, 8, 4>>(device, kThreads);
-    default: return dv::ctas_per_sm<fp8_dynamic_grid_kernel<T, 8, 8>>(device, kThreads);
+    case 1: return dv::ctas_per_sm<fp8_dynamic_grid_kernel<T, 1>>(device, kResidentThreads);
+    case 2: return dv::ctas_per_sm<fp8_dynamic_grid_kernel<T, 2>>(device, kResidentThreads);
+    case 4: return dv::ctas_per_sm<fp8_dynamic_grid_kernel<T, 4>>(device, kResidentThreads);
+    default: return dv::ctas_per_sm<fp8_dynamic_grid_kernel<T, 8>>(device, kResidentThreads);
   }
 }
 
@@ -395,13 +414,14 @@ ResidentPlan plan_resident(int64_t n, int device, int num_sms) {
   const int64_t nvec = n / 8;
   for (int u = 1; u <= 8; u *= 2) {
     int per_sm = resident_ctas_per_sm<T>(device, u);
-    per_sm = per_sm < kCtasPerSm ? per_sm : kCtasPerSm;
+    per_sm = per_sm < kResidentCtasPerSm ? per_sm : kResidentCtasPerSm;
     const int64_t wave = int64_t{per_sm} * num_sms;
-    const int64_t tile = int64_t{kThreads} * u;
+    const int64_t tile = int64_t{kResidentThreads} * u;
     const int64_t blocks = (nvec + tile - 1) / tile;
-    if (per_sm > 0 && blocks <= wave) {
+    // The slots (4 bytes per CTA) must lie in CTA 0's whole vectors: 4 * grid <= 8 * tile.
+    if (per_sm > 0 && blocks <= wave && 4 * blocks <= 8 * tile && blocks >= 1) {
       p.unroll = u;
-      p.grid = static_cast<int>(blocks < 1 ? 1 : blocks);
+      p.grid = static_cast<int>(blocks);
       return p;
     }
   }
@@ -411,12 +431,12 @@ ResidentPlan plan_resident(int64_t n, int device, int num_sms) {
 template <typename T>
 cudaError_t launch_fp8_dynamic_resident(const Fp8Args<T>& a, const ResidentPlan& p, cudaStream_t stream) {
   namespace dv = flash_rt::device;
-  const dim3 grid(p.grid), block(kThreads);
+  const dim3 grid(p.grid), block(kResidentThreads);
   switch (p.unroll) {
-    case 1: return dv::launch_cooperative(fp8_dynamic_grid_kernel<T, 8, 1>, grid, block, 0, stream, a);
-    case 2: return dv::launch_cooperative(fp8_dynamic_grid_kernel<T, 8, 2>, grid, block, 0, stream, a);
-    case 4: return dv::launch_cooperative(fp8_dynamic_grid_kernel<T, 8, 4>, grid, block, 0, stream, a);
-    default: return dv::launch_cooperative(fp8_dynamic_grid_kernel<T, 8, 8>, grid, block, 0, stream, a);
+    case 1: return dv::launch_cooperative(fp8_dynamic_grid_kernel<T, 1>, grid, block, 0, stream, a);
+    case 2: return dv::launch_cooperative(fp8_dynamic_grid_kernel<T, 2>, grid, block, 0, stream, a);
+    case 4: return dv::launch_cooperative(fp8_dynamic_grid_kernel<T, 4>, grid, block, 0, stream, a);
+    default: return dv::launch_cooperative(fp8_dynamic_grid_kernel<T, 8>, grid, block, 0, stream, a);
   }
 }
 
