@@ -55,10 +55,13 @@ void bind_gemm(nb::module_& m) {
            "scale_a"_a = 1.0f, "scale_b"_a = 1.0f, "warmup"_a = 3, "iters"_a = 100,
            "Benchmark, FP8 NT -> bf16 D = scale_a scale_b A . B^T on stream 0 (device sync); mean ms.")
       .def("autotune_bf16_nn", &GemmRunner::autotune_bf16_nn, tensor("A"), tensor("B"), tensor("D"), "M"_a, "N"_a,
-           "K"_a, "num_algos"_a = 16, "Time up to num_algos candidates for the bf16_nn shape, keep the fastest.")
+           "K"_a, "num_algos"_a = 16,
+           "Time up to num_algos candidates for the bf16_nn shape (the heuristic's, then configurations "
+           "near them), keep the fastest if it beats the heuristic's choice by 2%.")
       .def("autotune_fp8_nn_dev", &GemmRunner::autotune_fp8_nn_dev, tensor("A"), tensor("B"), tensor("D"), "M"_a,
            "N"_a, "K"_a, tensor("d_scale_a"), tensor("d_scale_b"), "num_algos"_a = 16,
-           "Time up to num_algos candidates for the fp8_nn_dev shape, keep the fastest.")
+           "Time up to num_algos candidates for the fp8_nn_dev shape (the heuristic's, then configurations "
+           "near them), keep the fastest if it beats the heuristic's choice by 2%.")
       .def("register_static_weight", &GemmRunner::register_static_weight, tensor("B"), "K"_a, "N"_a,
            "stream"_a = 0,
            "Keep a transposed copy of the FP8 [K, N] weight B for this runner's FP8 NN calls (SM89/SM90: "
