@@ -22,8 +22,11 @@ def randn(shape, seed, scale=2.0):
     return (scale * torch.randn(shape, generator=g)).to(F16).cuda()
 
 
-@pytest.mark.parametrize("nv", [1, 2, 5])
-@pytest.mark.parametrize("in_off, out_off", [(0, 0), (1, 0), (0, 1)], ids=["aligned", "input+1", "output+1"])
+# Paths: both bases 16-byte aligned -> 16-byte vectors through shared memory; 4-byte aligned ->
+# 4-byte accesses; else element by element (offsets are in elements of 2 bytes).
+@pytest.mark.parametrize("nv", [1, 2, 5, 37])
+@pytest.mark.parametrize("in_off, out_off", [(0, 0), (2, 0), (0, 4), (1, 0), (0, 1)],
+                         ids=["aligned-16", "input+4B", "output+8B", "input+2B", "output+2B"])
 def test_im2col_matches_unfold(fvk, nv, in_off, out_off):
     images = guarded_copy(randn((nv, R.IMAGE, R.IMAGE, R.CHANNELS), seed=nv), offset=in_off)
     out = Guarded((nv * R.PATCHES, R.FEATURES), F16, offset=out_off)

@@ -26,6 +26,14 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
   const int64_t rows = int64_t{nv} * kPatches;
   const __half* in = utility::cptr<__half>(input);
   __half* out = utility::mptr<__half>(output);
+  if (all_aligned({in, out}, 16)) {  // 16-byte vectors both ways, permuted in shared memory
+    const int64_t groups = rows / kGroup;
+    const int64_t ctas = (groups + kGroupsPerCta - 1) / kGroupsPerCta;
+    const dim3 grid(static_cast<unsigned>(ctas < utility::kMaxGridX ? ctas : utility::kMaxGridX));
+    ::flash_rt::device::launch(im2col_group_kernel, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out, groups);
+    check_launch(ck.entry());
+    return;
+  }
   // Every 42-element run starts at an even element of both buffers: 4-byte accesses when the
   // bases allow.
   const bool vec2 = all_aligned({in, out}, 4);
