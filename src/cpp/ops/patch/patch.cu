@@ -1,6 +1,8 @@
 // Vision patch embedding entries (SPEC 2.7).
 #include "flash_rt/patch/patch.cuh"
 #include "patch/patch.h"
+
+#include "flash_rt/core/cuda_check.h"
 #include "utility/common.cuh"
 #include "flash_rt/device/launch.cuh"
 
@@ -28,9 +30,18 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
   __half* out = utility::mptr<__half>(output);
   if (all_aligned({in, out}, 16)) {  // 16-byte vectors both ways, permuted in shared memory
     const int64_t groups = rows / kGroup;
-    const int64_t ctas = (groups + kGroupsPerCta - 1) / kGroupsPerCta;
+    int sms = 0;
+    check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
+               "cudaDeviceGetAttribute");
+    const bool pairs = groups >= 8 * int64_t{sms};  // two groups per CTA still fill the GPU
+    const int64_t ctas = pairs ? (groups + 1) / 2 : groups;
     const dim3 grid(static_cast<unsigned>(ctas < utility::kMaxGridX ? ctas : utility::kMaxGridX));
-    ::flash_rt::device::launch(im2col_group_kernel, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out, groups);
+    if (pairs)
+      ::flash_rt::device::launch(im2col_group_kernel<2>, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out,
+                                 groups);
+    else
+      ::flash_rt::device::launch(im2col_group_kernel<1>, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out,
+                                 groups);
     check_launch(ck.entry());
     return;
   }

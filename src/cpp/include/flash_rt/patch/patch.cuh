@@ -69,7 +69,7 @@ __global__ void __launch_bounds__(utility::kMaxRowThreads)
 // So both sides move as 16-byte vectors (294 per group), and the (ky, px) -> (px, ky) permutation
 // happens in shared memory. Groups are numbered (b * 16 + py) * 4 + q, so group g's output
 // starts at row 4 g. H100, 256 images, cold L2: the 4-byte path reached 0.95 of the copy
-// bandwidth against torch.compile's 0.98.
+// bandwidth against torch.compile's 0.96-0.98, this one 0.97 (52.9 against 53.1 us).
 inline constexpr int kGroup = 4;
 inline constexpr int kGroupsPerRow = kGrid / kGroup;          // 4
 inline constexpr int kGroupRun = kGroup * kRun;               // 168 elements per image row
@@ -77,8 +77,10 @@ inline constexpr int kSegVecs = kGroupRun / 8;                // 21 vectors per 
 inline constexpr int kGroupVecs = kPatch * kSegVecs;          // 294 vectors in, 294 out
 inline constexpr int kGroupElems = kGroup * kFeatures;        // 2352
 inline constexpr int kGroupThreads = 320;                     // >= kGroupVecs, whole warps
-inline constexpr int kGroupsPerCta = 2;
 
+// kGroupsPerCta: 2 (two groups' loads in flight per thread) when there are enough groups to
+// fill the GPU, else 1 (one view = 64 groups: more CTAs, shorter latency chain).
+template <int kGroupsPerCta>
 __global__ void __launch_bounds__(kGroupThreads) im2col_group_kernel(const __half* in, __half* out, int64_t groups) {
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   static_assert(kGroupRun % 8 == 0 && kGroupElems % 8 == 0 && kGroupThreads >= kGroupVecs);
