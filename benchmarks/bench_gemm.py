@@ -9,7 +9,8 @@ Shapes are M x K x N. Every provider runs the same problem, D[M, N] bf16 out:
                                                           when M % 16 != 0, as torch requires)
   fp8_run_dev         GemmRunner, NT, device scales       (same cuBLASLt arrangement as _scaled_mm)
   fp8_nn_dev          GemmRunner, NN ([K, N] weight)      (SM90: per-call weight transpose + NT)
-  fp8_nn_dev+tune     the same after autotune_fp8_nn_dev  (fastest of 16 heuristic candidates)
+  fp8_nn_dev+tune     the same after autotune_fp8_nn_dev  (64 candidates: the heuristic's, then
+                                                          other tiles / swizzle / split-K of them)
   fp8_nn_dev+static   the same with the weight registered (register_static_weight: transposed once)
   fp8_nn_dev+static+tune  registered and autotuned
   descale_bf16out     fp8_gemm_descale_bf16out, NN
@@ -36,6 +37,7 @@ from flash_rt.testing.bench import environment, time_graph
 SHAPES = [(1, 2048, 2560), (64, 1024, 8192), (1024, 2048, 2560), (1024, 2048, 32768), (1024, 16384, 2048),
           (4096, 4096, 4096)]
 FP8 = torch.float8_e4m3fn
+TUNE_CANDIDATES = 64
 CUTLASS = ("cutlass_fp8_t1_bf16out", "cutlass_fp8_sq_bf16out", "cutlass_fp8_wide_bf16out")
 
 
@@ -71,7 +73,7 @@ def providers(fvk, M: int, K: int, N: int, t: dict) -> dict:
     out["fp8_nn_dev"] = (lambda: runner.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K, p(t["sa"]),
                                                    p(t["sw"]), s()), D)
     try:
-        tuned.autotune_fp8_nn_dev(t["a8"], t["w8_kn"], D, M, N, K, t["sa"], t["sw"], 16)
+        tuned.autotune_fp8_nn_dev(t["a8"], t["w8_kn"], D, M, N, K, t["sa"], t["sw"], TUNE_CANDIDATES)
         out["fp8_nn_dev+tune"] = (lambda: tuned.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K, p(t["sa"]),
                                                            p(t["sw"]), s()), D)
     except RuntimeError as e:
@@ -83,7 +85,7 @@ def providers(fvk, M: int, K: int, N: int, t: dict) -> dict:
     static_tuned = fvk.GemmRunner()  # both: registered weight, then the autotuned algorithm
     static_tuned.register_static_weight(t["w8_kn"], K, N)
     try:
-        static_tuned.autotune_fp8_nn_dev(t["a8"], t["w8_kn"], D, M, N, K, t["sa"], t["sw"], 16)
+        static_tuned.autotune_fp8_nn_dev(t["a8"], t["w8_kn"], D, M, N, K, t["sa"], t["sw"], TUNE_CANDIDATES)
         out["fp8_nn_dev+static+tune"] = (lambda: static_tuned.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K,
                                                                          p(t["sa"]), p(t["sw"]), s()), D)
     except RuntimeError as e:

@@ -461,9 +461,10 @@ AlgoKey key_of(const cublasLtMatmulAlgo_t& algo) {
 }
 
 // Configurations near one heuristic candidate, for autotune to time after the heuristic's own
-// list: the other CTA swizzle, split-K 2 / 3 / 4 with each supported reduction scheme, and every
-// (tile, stages) pair the algorithm offers. Unchecked: the caller keeps those that
-// cublasLtMatmulAlgoCheck accepts within the workspace.
+// list, most promising first (H100 FP8, benchmarks/autotune_depth.py: the wins came from other
+// tiles): every other tile at the candidate's stages, the other CTA swizzle, split-K 2 / 3 / 4
+// with each supported reduction scheme, then the remaining (tile, stages) pairs. Unchecked: the
+// caller keeps those that cublasLtMatmulAlgoCheck accepts within the workspace.
 std::vector<cublasLtMatmulAlgo_t> neighbours(const cublasLtMatmulAlgo_t& base) {
   std::vector<cublasLtMatmulAlgo_t> out;
   std::size_t w = 0;
@@ -473,7 +474,23 @@ std::vector<cublasLtMatmulAlgo_t> neighbours(const cublasLtMatmulAlgo_t& base) {
   cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_REDUCTION_SCHEME_MASK, &schemes, sizeof(schemes), &w);
   cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_CTA_SWIZZLING_SUPPORT, &swizzle_ok, sizeof(swizzle_ok),
                                     &w);
+  std::size_t tiles_bytes = 0, stages_bytes = 0;
+  cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_TILE_IDS, nullptr, 0, &tiles_bytes);
+  cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_STAGES_IDS, nullptr, 0, &stages_bytes);
+  std::vector<uint32_t> tiles(tiles_bytes / sizeof(uint32_t)), stages(stages_bytes / sizeof(uint32_t));
+  if (!tiles.empty())
+    cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_TILE_IDS, tiles.data(), tiles_bytes, &w);
+  if (!stages.empty())
+    cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_STAGES_IDS, stages.data(), stages_bytes, &w);
   const AlgoKey k = key_of(base);
+  auto tile_stage = [&](uint32_t tile, uint32_t stage) {
+    cublasLtMatmulAlgo_t a = base;
+    cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof(tile));
+    cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stage, sizeof(stage));
+    out.push_back(a);
+  };
+  for (uint32_t tile : tiles)
+    if (tile != k.tile) tile_stage(tile, k.stages);
   if (swizzle_ok) {
     cublasLtMatmulAlgo_t a = base;
     const uint32_t other = k.swizzle ? 0u : 1u;
@@ -492,24 +509,9 @@ std::vector<cublasLtMatmulAlgo_t> neighbours(const cublasLtMatmulAlgo_t& base) {
       }
     }
   }
-  std::size_t tiles_bytes = 0, stages_bytes = 0;
-  cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_TILE_IDS, nullptr, 0, &tiles_bytes);
-  cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_STAGES_IDS, nullptr, 0, &stages_bytes);
-  std::vector<uint32_t> tiles(tiles_bytes / sizeof(uint32_t)), stages(stages_bytes / sizeof(uint32_t));
-  if (!tiles.empty())
-    cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_TILE_IDS, tiles.data(), tiles_bytes, &w);
-  if (!stages.empty())
-    cublasLtMatmulAlgoCapGetAttribute(&base, CUBLASLT_ALGO_CAP_STAGES_IDS, stages.data(), stages_bytes, &w);
-  if (stages.empty()) stages.push_back(k.stages);
-  for (uint32_t tile : tiles) {
-    for (uint32_t stage : stages) {
-      if (tile == k.tile && stage == k.stages) continue;
-      cublasLtMatmulAlgo_t a = base;
-      cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof(tile));
-      cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stage, sizeof(stage));
-      out.push_back(a);
-    }
-  }
+  for (uint32_t tile : tiles)
+    for (uint32_t stage : stages)
+      if (stage != k.stages) tile_stage(tile, stage);
   return out;
 }
 
