@@ -64,6 +64,7 @@ struct Fp8Args {
   uint8_t* out = nullptr;    // [n] E4M3 bytes
   float* d_scale = nullptr;  // [1] device: read (static), written (dynamic), unused (cast)
   int64_t n = 0;
+  bool reverse = false;      // encode: sweep the tiles last to first (see launch_dynamic)
 };
 
 // The floor of the floored entries, NaN-preserving (a comparison with NaN is false).
@@ -150,12 +151,20 @@ __global__ void __launch_bounds__(kThreads) fp8_encode_kernel(Fp8Args<T> a) {
   if constexpr (S != Scale::kNone) s = *a.d_scale;
   const int64_t nvec = a.n / VEC;
   const int64_t tile = int64_t{kThreads} * U;
-  const int64_t stride = int64_t{gridDim.x} * tile;
-  int64_t base = static_cast<int64_t>(blockIdx.x) * tile + threadIdx.x;
+  const int64_t ntiles = (nvec + tile - 1) / tile;
+  // Tile k of this CTA's sweep is blockIdx.x + k * gridDim.x, counted from the end when
+  // a.reverse; `base` is this thread's first vector of it.
+  auto base_of = [&](int64_t k) {
+    const int64_t t = blockIdx.x + k * gridDim.x;
+    return (a.reverse ? ntiles - 1 - t : t) * tile + threadIdx.x;
+  };
+  int64_t k = 0;
+  int64_t base = base_of(0);
   dv::Packed<T, VEC> v[U];
+  const bool first_ok = blockIdx.x < ntiles;
 #pragma unroll
-  for (int k = 0; k < U; ++k)
-    if (base + k * kThreads < nvec) v[k] = dv::load_packed<VEC>(a.x + (base + k * kThreads) * VEC);
+  for (int u = 0; u < U; ++u)
+    if (first_ok && base + u * kThreads < nvec) v[u] = dv::load_packed<VEC>(a.x + (base + u * kThreads) * VEC);
   // The n % VEC tail (fewer than kThreads elements): CTA 0, one element per thread.
   const int64_t t = nvec * VEC + threadIdx.x;
   const bool tail = VEC > 1 && blockIdx.x == 0 && t < a.n;
@@ -163,20 +172,22 @@ __global__ void __launch_bounds__(kThreads) fp8_encode_kernel(Fp8Args<T> a) {
   if (tail) vt = dv::load_packed<1>(a.x + t);
 
   const float r = reciprocal_of<S>(s);
-  while (base < nvec) {
+  while (blockIdx.x + k * gridDim.x < ntiles) {
 #pragma unroll
-    for (int k = 0; k < U; ++k) {
-      const int64_t i = base + k * kThreads;
+    for (int u = 0; u < U; ++u) {
+      const int64_t i = base + u * kThreads;
       if (i < nvec) {
         float y[VEC];
-        dv::unpack_float(v[k], y);
+        dv::unpack_float(v[u], y);
         encode_store<S, VEC>(a.out + i * VEC, y, r);
       }
     }
-    base += stride;
+    ++k;
+    const bool more = blockIdx.x + k * gridDim.x < ntiles;
+    base = more ? base_of(k) : nvec;
 #pragma unroll
-    for (int k = 0; k < U; ++k)
-      if (base + k * kThreads < nvec) v[k] = dv::load_packed<VEC>(a.x + (base + k * kThreads) * VEC);
+    for (int u = 0; u < U; ++u)
+      if (more && base + u * kThreads < nvec) v[u] = dv::load_packed<VEC>(a.x + (base + u * kThreads) * VEC);
   }
   if (tail) {
     float y[1];
