@@ -14,36 +14,11 @@ void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, 
   ck.positive("D", D);
   ck.rows("x", x, {kDType<T>}, S, D);
   ck.vector("b", b, {kDType<T>}, D);
-  ready(ck);
-  int sms = 0;
-  check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
-             "cudaDeviceGetAttribute");
-  const bool vec8 = vec16_ok({x.data, b.data}, {D}, sizeof(T));
-  const int64_t units = vec8 ? D / 8 : D;
-  const int64_t chunks = (units + kBiasThreads - 1) / kBiasThreads;
-  const int r = add_bias_rows_per_thread(S, chunks, sms);
-  const dim3 grid(static_cast<unsigned>(std::min<int64_t>((S + r - 1) / r, kMaxGridX)),
-                  static_cast<unsigned>(std::min<int64_t>(chunks, kMaxGridY)));
-  auto go = [&](auto kernel) {
-    ::flash_rt::device::launch(kernel, grid, dim3(kBiasThreads), 0, as_stream(stream), mptr<T>(x), cptr<T>(b),
-                               int64_t{S}, D);
-  };
-  if (vec8) {
-    switch (r) {
-      case 8: go(add_bias_kernel<T, 8, 8>); break;
-      case 4: go(add_bias_kernel<T, 8, 4>); break;
-      case 2: go(add_bias_kernel<T, 8, 2>); break;
-      default: go(add_bias_kernel<T, 8, 1>); break;
-    }
-  } else {
-    switch (r) {
-      case 8: go(add_bias_kernel<T, 1, 8>); break;
-      case 4: go(add_bias_kernel<T, 1, 4>); break;
-      case 2: go(add_bias_kernel<T, 1, 2>); break;
-      default: go(add_bias_kernel<T, 1, 1>); break;
-    }
-  }
-  check_launch(ck.entry());
+  AddBiasOp<T> op{};
+  op.x = mptr<T>(x);
+  op.b = cptr<T>(b);
+  op.dim = D;
+  device::run_elementwise(ck, op, S, D, vec16_ok({x.data, b.data}, {D}, sizeof(T)), stream);
 }
 
 }  // namespace
