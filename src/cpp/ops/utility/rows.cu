@@ -14,11 +14,12 @@ void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, 
   ck.positive("D", D);
   ck.rows("x", x, {kDType<T>}, S, D);
   ck.vector("b", b, {kDType<T>}, D);
-  AddBiasOp<T> op{};
-  op.x = mptr<T>(x);
-  op.b = cptr<T>(b);
-  op.dim = D;
-  device::run_elementwise(ck, op, S, D, vec16_ok({x.data, b.data}, {D}, sizeof(T)), stream);
+  ready(ck);
+  const bool vec8 = vec16_ok({x.data, b.data}, {D}, sizeof(T));
+  const Launch l = plan_rows(S, vec8 ? D / 8 : D);
+  if (vec8) ::flash_rt::device::launch(add_bias_kernel<T, 8>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b), S, D);
+  else ::flash_rt::device::launch(add_bias_kernel<T, 1>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b), S, D);
+  check_launch(ck.entry());
 }
 
 }  // namespace

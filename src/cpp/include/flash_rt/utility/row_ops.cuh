@@ -5,48 +5,29 @@
 
 #include <cstdint>
 
-#include "flash_rt/device/elementwise.cuh"
 #include "flash_rt/utility/grid.cuh"
 #include "flash_rt/utility/vec_io.cuh"
 #include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::utility {
 
-// x[r, c] = RN(x[r, c] + b[c]), x: [rows, dim] in place, b: [dim]. Through the row-wise
-// elementwise template (device/elementwise.cuh) rather than a kernel of its own: H100, S = 256,
-// D = 2048, benchmark protocol, the former row kernel took 1.49 (bf16) / 1.70 us (fp16) and did
-// not gain from PDL (1.66-1.68 without), while the template's in-place ops on the same bytes
-// (ReLU, the casts) take 1.13-1.17 us.
-template <typename T>
-struct AddBiasOp : device::EwOp {
-  static constexpr bool kRowwise = true;
-  T* x;          // [rows, dim]
-  const T* b;    // [dim]
-  int64_t dim;
-
-  template <int V>
-  struct Regs {
-    device::Packed<T, V> x, b;
-  };
-
-  template <int V>
-  __device__ __forceinline__ Regs<V> load(int64_t row, int64_t col) const {
-    Regs<V> r;
-    r.x = device::load_packed<V>(x + row * dim + col);
-    r.b = device::load_packed<V>(b + col);
-    return r;
-  }
-
-  template <int V>
-  __device__ __forceinline__ void store(int64_t row, int64_t col, const Regs<V>& r) const {
-    float xv[V], bv[V];
-    device::unpack_float(r.x, xv);
-    device::unpack_float(r.b, bv);
+// x[r, c] = RN(x[r, c] + b[c]).                       x: [rows, dim] in place, b: [dim]
+template <typename T, int VEC>
+__global__ void __launch_bounds__(kMaxRowThreads) add_bias_kernel(T* x, const T* b, int64_t rows, int dim) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+  const int64_t units = dim / VEC;
+  for (int64_t row = grid_row(); row < rows; row += grid_row_stride()) {
+    T* xr = x + row * dim;
+    for (int64_t u = grid_unit(); u < units; u += grid_unit_stride()) {
+      const int64_t c = u * VEC;
+      Vec<T, VEC> v = load_vec<VEC>(xr + c);
+      const Vec<T, VEC> w = load_vec<VEC>(b + c);
 #pragma unroll
-    for (int i = 0; i < V; ++i) xv[i] += bv[i];
-    device::store_float<V>(x + row * dim + col, xv);
+      for (int k = 0; k < VEC; ++k) v.v[k] = round_to<T>(f32(v.v[k]) + f32(w.v[k]));
+      store_vec<VEC>(xr + c, v);
+    }
   }
-};
+}
 
 // dst[r, c] = src[r * src_stride + col_offset + c], c < cols.   dst: [rows, cols] dense;
 // src: base already advanced by col_offset.
