@@ -1,0 +1,63 @@
+"""How much does one entry's time move between CUDA-graph captures of the same calls?
+
+benchmarks/probe_data_dependence.py timed in-place add_bias at S = 256 at 1.26 us in one round
+and 1.70 us in the next (ReLU: 1.13 and 1.65), in one process, on one buffer: the benchmark's
+one capture per row may land in either. This script captures `--captures` separate graphs per
+entry (each timed as the benchmark does: time_graph, median of 25 replays) and prints every
+capture's time, so a two-mode spread shows as two clusters. Run it with FLASH_RT_PDL=0 as well
+to see whether the spread comes with PDL.
+
+    python benchmarks/probe_capture_spread.py [--captures 8] [--S 256] [--D 2048]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import torch
+
+from flash_rt.testing.bench import environment, time_graph
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--captures", type=int, default=8)
+    ap.add_argument("--S", type=int, default=256)
+    ap.add_argument("--D", type=int, default=2048)
+    args = ap.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("probe_capture_spread: no CUDA device; nothing to measure.")
+        return 0
+    import flash_rt
+    fvk = flash_rt.flash_rt_kernels
+    S, D = args.S, args.D
+    env = environment()
+    print(f"# capture spread at S={S} D={D} on {env['gpu']}, FLASH_RT_PDL={os.environ.get('FLASH_RT_PDL', '1')}")
+    g = torch.Generator(device="cpu").manual_seed(0)
+    stream = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
+    x16 = torch.randn(S, D, generator=g).half().cuda()
+    xb = torch.randn(S, D, generator=g).bfloat16().cuda()
+    b16 = torch.randn(D, generator=g).half().cuda()
+    bb = torch.randn(D, generator=g).bfloat16().cuda()
+    w16 = torch.randn(D, generator=g).half().cuda()
+    y16 = torch.empty(S, D, dtype=torch.float16, device="cuda")
+    z16 = torch.empty(S, D, dtype=torch.bfloat16, device="cuda")
+    cases = {
+        "relu_inplace_fp16": lambda: fvk.relu_inplace_fp16(x16.data_ptr(), S * D, stream()),
+        "gelu_inplace_fp16": lambda: fvk.gelu_inplace_fp16(x16.data_ptr(), S * D, stream()),
+        "add_bias_fp16": lambda: fvk.add_bias_fp16(x16.data_ptr(), b16.data_ptr(), S, D, stream()),
+        "add_bias_bf16": lambda: fvk.add_bias_bf16(xb.data_ptr(), bb.data_ptr(), S, D, stream()),
+        "cast_fp16_to_bf16": lambda: fvk.cast_fp16_to_bf16(x16.data_ptr(), z16.data_ptr(), S * D, stream()),
+        "rms_norm_fp16": lambda: fvk.rms_norm_fp16(x16.data_ptr(), w16.data_ptr(), y16.data_ptr(), S, D, 1e-6,
+                                                   stream()),
+    }
+    for name, fn in cases.items():
+        ts = [time_graph(lambda i, fn=fn: fn(), repeats=25)["median_us"] for _ in range(args.captures)]
+        print(f"  {name:20s} " + " ".join(f"{t:5.2f}" for t in ts) + f"   (min {min(ts):.2f}, max {max(ts):.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
