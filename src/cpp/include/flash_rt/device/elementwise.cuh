@@ -136,9 +136,22 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 //     the benchmark still prefers VEC 2 at 524288 elements (GELU 1.57 against 1.73 us at VEC
 //     8), although the plan sweep, out of place, times VEC 8 faster (1.35 against 1.58 us):
 //     plan changes go by the benchmark (docs/RESULTS-2026-11-27-H100-session5.md).
+//
+// 4-element vectors where they give a grid of a quarter to a half of the GPU's 256-thread CTA
+// slots (8 per SM at <= 32 registers): 524288 elements (S = 256 at D = 2048) on the H100, where
+// the grid at VEC 8 (256 CTAs) or VEC 2 (1024) times in one of two modes, decided per CUDA-graph
+// capture (benchmarks/probe_capture_spread.py, PDL on): ReLU in place 1.13 or 1.56-1.64 us,
+// GELU 1.33 or 1.58-1.70. At VEC 4 (512 CTAs) six captures of each took ReLU 1.12-1.13 and GELU
+// 1.24 (one 1.50), and the casts kept 1.15. Why: with PDL the next grid's CTAs wait in the
+// slots beside the running grid; a grid of about half the slots leaves the two grids one half
+// each on every SM (our reading of the numbers; not verified with a profiler). At S = 1024 VEC 4
+// was slower (2048 CTAs: ReLU 2.88 against 2.17), so the rule keeps to that one band.
 inline int elementwise_width(int64_t rows, int64_t cols, bool vec_ok, bool heavy_math, int num_sms) {
   if (!vec_ok) return 1;
-  const int64_t vec2_blocks = ((rows * cols) / 2 + kEwThreads - 1) / kEwThreads;
+  const int64_t n = rows * cols;
+  const int64_t vec4_blocks = (n / 4 + kEwThreads - 1) / kEwThreads;
+  if (vec4_blocks > int64_t{num_sms} * 2 && vec4_blocks <= int64_t{num_sms} * 4) return 4;
+  const int64_t vec2_blocks = (n / 2 + kEwThreads - 1) / kEwThreads;
   return vec2_blocks <= int64_t{num_sms} * (heavy_math ? 8 : 1) ? 2 : 8;
 }
 
@@ -193,6 +206,9 @@ void launch_elementwise_vec(const Op& op, const EwPlan& p, cudaStream_t stream) 
 template <class Op>
 void launch_elementwise(const Op& op, const EwPlan& p, cudaStream_t stream) {
   if (p.vec == 8) launch_elementwise_vec<Op, 8>(op, p, stream);
+  else if (p.vec == 4)  // one band of sizes (elementwise_width): always one item per thread
+    ::flash_rt::device::launch(elementwise_kernel<Op, 4, 1>, dim3(static_cast<unsigned>(p.blocks)), kEwThreads, 0,
+                               stream, op, p);
   else if (p.vec == 2)  // small spaces only: always one item per thread
     ::flash_rt::device::launch(elementwise_kernel<Op, 2, 1>, dim3(static_cast<unsigned>(p.blocks)), kEwThreads, 0,
                                stream, op, p);
