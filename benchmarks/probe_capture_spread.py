@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--captures", type=int, default=8)
     ap.add_argument("--S", type=int, default=256)
     ap.add_argument("--D", type=int, default=2048)
+    ap.add_argument("--only", help="comma-separated entries (default: all)")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("probe_capture_spread: no CUDA device; nothing to measure.")
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     fvk = flash_rt.flash_rt_kernels
     S, D = args.S, args.D
     env = environment()
-    print(f"# capture spread at S={S} D={D} on {env['gpu']}, FLASH_RT_PDL={os.environ.get('FLASH_RT_PDL', '1')}")
+    print(f"# capture spread at S={S} D={D} on {env['gpu']}, FLASH_RT_PDL={os.environ.get('FLASH_RT_PDL', '1')}"
+          f" FLASH_RT_EW_VEC={os.environ.get('FLASH_RT_EW_VEC', '-')}")
     g = torch.Generator(device="cpu").manual_seed(0)
     stream = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
     x16 = torch.randn(S, D, generator=g).half().cuda()
@@ -53,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         "rms_norm_fp16": lambda: fvk.rms_norm_fp16(x16.data_ptr(), w16.data_ptr(), y16.data_ptr(), S, D, 1e-6,
                                                    stream()),
     }
+    only = set(args.only.split(",")) if args.only else set(cases)
     for name, fn in cases.items():
+        if name not in only:
+            continue
         ts = [time_graph(lambda i, fn=fn: fn(), repeats=25)["median_us"] for _ in range(args.captures)]
         print(f"  {name:20s} " + " ".join(f"{t:5.2f}" for t in ts) + f"   (min {min(ts):.2f}, max {max(ts):.2f})")
     return 0
