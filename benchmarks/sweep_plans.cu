@@ -240,7 +240,7 @@ float ew_time_at(const Op& op, const flash_rt::device::EwPlan& p, cudaStream_t s
 template <class Op>
 void ew_time(const char* name, const Op& op, int64_t rows, int64_t cols, int sms, cudaStream_t s) {
   using namespace flash_rt::device;
-  const int cur = elementwise_width(rows, cols, true, Op::kHeavyMath, sms);
+  const int cur = elementwise_width(rows, cols, Op::kRowwise, true, Op::kHeavyMath, sms);
   printf("  %-8s S=%-5lld H=%lld (plan: vec %d)", name, (long long)rows, (long long)cols, cur);
   for (int vec : {8, 4, 2, 1}) {
     const EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec, sms);

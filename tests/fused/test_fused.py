@@ -59,7 +59,7 @@ SHAPES = (
     (7, 2048),     # gemma-2b width: vector path
     (64, 2048),    # 2-element vectors at up to 8 blocks per SM (elementwise.cuh)
     (256, 2048),   # 4-element vectors: 512 blocks, a quarter to a half of the slots (132 SMs)
-    (160, 2056),   # the same band, rows of 514 4-element vectors
+    (160, 2056),   # the same band (row-wise entries keep VEC 8 / 2 there)
     (131, 3001),   # the same band, n % 4 == 3 (flat) / odd rows (row-wise: scalar)
     (33, 83),      # scalar rows, 256-thread steps wrap over several rows
     (2, 16384),    # FFN width, decode

@@ -145,12 +145,14 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 // 1.24 (one 1.50), and the casts kept 1.15. Why: with PDL the next grid's CTAs wait in the
 // slots beside the running grid; a grid of about half the slots leaves the two grids one half
 // each on every SM (our reading of the numbers; not verified with a profiler). At S = 1024 VEC 4
-// was slower (2048 CTAs: ReLU 2.88 against 2.17), so the rule keeps to that one band.
-inline int elementwise_width(int64_t rows, int64_t cols, bool vec_ok, bool heavy_math, int num_sms) {
+// was slower (2048 CTAs: ReLU 2.88 against 2.17), so the rule keeps to that one band. Flat ops
+// only: the merged GEGLU (row-wise) went from 1.58-1.61 to 1.68-1.71 us at VEC 4.
+inline int elementwise_width(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, bool heavy_math,
+                             int num_sms) {
   if (!vec_ok) return 1;
   const int64_t n = rows * cols;
   const int64_t vec4_blocks = (n / 4 + kEwThreads - 1) / kEwThreads;
-  if (vec4_blocks > int64_t{num_sms} * 2 && vec4_blocks <= int64_t{num_sms} * 4) return 4;
+  if (!rowwise && vec4_blocks > int64_t{num_sms} * 2 && vec4_blocks <= int64_t{num_sms} * 4) return 4;
   const int64_t vec2_blocks = (n / 2 + kEwThreads - 1) / kEwThreads;
   return vec2_blocks <= int64_t{num_sms} * (heavy_math ? 8 : 1) ? 2 : 8;
 }
@@ -192,8 +194,8 @@ inline EwPlan plan_elementwise_at(int64_t rows, int64_t cols, bool rowwise, int 
 
 inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, bool heavy_math,
                                int num_sms) {
-  return plan_elementwise_at(rows, cols, rowwise, elementwise_width(rows, cols, vec_ok, heavy_math, num_sms),
-                             num_sms);
+  return plan_elementwise_at(rows, cols, rowwise,
+                             elementwise_width(rows, cols, rowwise, vec_ok, heavy_math, num_sms), num_sms);
 }
 
 template <class Op, int VEC>
