@@ -16,20 +16,9 @@ void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, 
   ck.vector("b", b, {kDType<T>}, D);
   ready(ck);
   const bool vec8 = vec16_ok({x.data, b.data}, {D}, sizeof(T));
-  // 4-element vectors in the band where the elementwise template takes them (device/
-  // elementwise.cuh, elementwise_width): S x D / 4 threads make 2-4 CTAs of 256 per SM.
-  int sms = 0;
-  check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
-             "cudaDeviceGetAttribute");
-  const int64_t vec4_ctas = (int64_t{S} * D / 4 + 255) / 256;
-  const int vec = vec8 && vec4_ctas > 2 * int64_t{sms} && vec4_ctas <= 4 * int64_t{sms} ? 4 : vec8 ? 8 : 1;
-  const Launch l = plan_rows(S, D / vec);
-  auto go = [&](auto kernel) {
-    ::flash_rt::device::launch(kernel, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b), S, D);
-  };
-  if (vec == 8) go(add_bias_kernel<T, 8>);
-  else if (vec == 4) go(add_bias_kernel<T, 4>);
-  else go(add_bias_kernel<T, 1>);
+  const Launch l = plan_rows(S, vec8 ? D / 8 : D);
+  if (vec8) ::flash_rt::device::launch(add_bias_kernel<T, 8>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b), S, D);
+  else ::flash_rt::device::launch(add_bias_kernel<T, 1>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b), S, D);
   check_launch(ck.entry());
 }
 
