@@ -15,8 +15,12 @@ namespace flash_rt::utility {
 // Two other splits were measured against this one (H100, benchmark protocol, 2026-11-27 session
 // 6) and were slower: the row-wise elementwise template (S = 256: bf16 1.70 us against 1.49;
 // fp16 1.74 against 1.68) and column slices of R rows per thread in 64-thread CTAs (S = 256:
-// 1.60, but S = 1 0.92 against 0.78 and S = 4096 7.97 against 7.05). Why S = 256 takes 1.5-1.7
-// us where an in-place ReLU of the same bytes takes 1.13 is open.
+// 1.60, but S = 1 0.92 against 0.78 and S = 4096 7.97 against 7.05). A third, 4-element
+// vectors at S = 256 (the elementwise template's VEC 4 band), timed 1.30 us in some CUDA-graph
+// captures and 1.67-1.71 in others (benchmarks/probe_capture_spread.py; bf16 1.67 in the
+// benchmark against 1.49 here), so it was not kept either. At S = 256 this kernel runs in the
+// slower of the two timing modes that PDL graphs show at that size (docs/RESULTS-2026-11-27-
+// H100-session6.md); why it does not reach the faster one is open.
 template <typename T, int VEC>
 __global__ void __launch_bounds__(kMaxRowThreads) add_bias_kernel(T* x, const T* b, int64_t rows, int dim) {
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
