@@ -272,3 +272,27 @@ def test_reference_static_formula():
     assert bool((codes == 0xFE).all())  # the floor keeps a NaN scale
     codes = R.quantize_fp8_static_fp16(x.to(torch.float16), torch.tensor([0.0])).view(torch.uint8).tolist()
     assert codes == [0x7E, 0x00, 0xFE, 0xFE, 0x7E, 0xFE, 0x7E]  # floored to 1e-12
+
+
+# ---- overlapping buffers -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", CASE_PARAMS)
+def test_output_overlapping_input_is_refused(fvk, addresses, case):
+    """The kernels read input while other threads write output: an overlap (the same address, or
+    output starting inside input's 2 n bytes) is a ValueError before anything runs."""
+    addrs = addresses(case)
+    for out in (addrs["input"], addrs["input"] + N, addrs["input"] + 2 * N - 1):
+        with pytest.raises(ValueError, match=expect(case, "output", "memory that does not overlap 'input'")):
+            call(fvk, case, addrs, output=out)
+
+
+@pytest.mark.parametrize("case", [p for p in CASE_PARAMS if any(a.name == "d_scale" for a in p.values[0].tensor_args)])
+def test_scale_overlapping_the_data_is_refused(fvk, addresses, case):
+    """d_scale is read by every thread (static) or written as the result (dynamic) while output
+    is written: inside output is refused, and for the dynamic entries inside input too."""
+    addrs = addresses(case)
+    with pytest.raises(ValueError, match=expect(case, "d_scale", "memory that does not overlap 'output'")):
+        call(fvk, case, addrs, d_scale=addrs["output"] + 4)
+    if case.name in DYNAMIC:
+        with pytest.raises(ValueError, match=expect(case, "d_scale", "memory that does not overlap 'input'")):
+            call(fvk, case, addrs, d_scale=addrs["input"] + 8)

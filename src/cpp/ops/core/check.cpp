@@ -140,4 +140,13 @@ void ArgCheck::aligned(const char* name, const TensorArg& t, int64_t bytes, cons
                 why, "), got ", Hex{t.addr()});
 }
 
+void ArgCheck::disjoint(const char* name, const TensorArg& t, int64_t bytes, const char* other_name,
+                        const TensorArg& other, int64_t other_bytes) const {
+  const std::uintptr_t a = t.addr(), b = other.addr();
+  if (bytes <= 0 || other_bytes <= 0) return;
+  if (a < b + static_cast<std::uintptr_t>(other_bytes) && b < a + static_cast<std::uintptr_t>(bytes))
+    throw_error(ErrorKind::kValue, entry_, ": '", name, "' expected memory that does not overlap '", other_name,
+                "' (", other_bytes, " bytes at ", Hex{b}, "), got ", bytes, " bytes at ", Hex{a});
+}
+
 }  // namespace flash_rt

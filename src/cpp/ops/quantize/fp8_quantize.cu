@@ -56,10 +56,13 @@ Fp8Args<T> fp8_args(const TensorArg& input, const TensorArg& output, const Tenso
   return a;
 }
 
+// Every kernel here reads `input` while other threads write `output` (and the dynamic ones keep
+// partial scales in `output` and d_scale): an overlap would corrupt the result, so it is refused.
 template <typename T>
 void check_io(const ArgCheck& ck, const TensorArg& input, const TensorArg& output, int n) {
   ck.vector("input", input, {kDType<T>}, n);
   ck.vector("output", output, kFp8Bytes, n);
+  ck.disjoint("output", output, n, "input", input, int64_t{n} * 2);
 }
 
 // Static quantize (S kRaw / kFloored) and the cast (S kNone, no d_scale). n == 0 is a no-op.
@@ -69,7 +72,10 @@ void run_encode(const char* entry, const TensorArg& input, const TensorArg& outp
   ArgCheck ck(entry);
   ck.non_negative("n", n);
   check_io<T>(ck, input, output, n);
-  if constexpr (S != Scale::kNone) ck.scale("d_scale", *d_scale);
+  if constexpr (S != Scale::kNone) {
+    ck.scale("d_scale", *d_scale);
+    ck.disjoint("d_scale", *d_scale, 4, "output", output, n);  // read by every thread while output is written
+  }
   if (n == 0) return;
 
   launch_fp8_encode<T, S>(fp8_args<T>(input, output, d_scale, n),
@@ -83,6 +89,8 @@ void check_dynamic(const ArgCheck& ck, const TensorArg& input, const TensorArg& 
   ck.positive("n", n);  // the amax of no elements is undefined
   check_io<T>(ck, input, output, n);
   ck.scale("d_scale", d_scale);
+  ck.disjoint("d_scale", d_scale, 4, "input", input, int64_t{n} * 2);
+  ck.disjoint("d_scale", d_scale, 4, "output", output, n);
 }
 
 // Dynamic quantize, arguments already validated. d_scale is both the amax accumulator and the

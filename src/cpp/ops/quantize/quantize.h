@@ -42,12 +42,14 @@ using Stream = std::uintptr_t;
 float quantize_fp8(const TensorArg& input, const TensorArg& output, const TensorArg& d_scale, int n,
                    Stream stream);
 
+// Every entry here refuses (ValueError) an `output` that overlaps `input`, and a `d_scale` that
+// overlaps `output` (or, dynamic entries, `input`): the kernels read one while writing the other.
+//
 // Dynamic, device-only, capture-safe: *d_scale <- floor(amax / 448); output = E4M3(CLAMP448(x * r)).
 // d_scale is scratch and output. One kernel when one CTA can hold the tensor in registers
 // (n <= 32768 on the vector path, 4096 on the scalar one); on the vector path, one cooperative
 // kernel when one wave of CTAs can (n <= 8,650,752 on a 132-SM H100; its partial scales sit in
-// the first 4 * grid bytes of `output` until they are overwritten, so `output` must not overlap
-// `input`); else a 4-byte memset of d_scale, an amax kernel (per-CTA maximum, one atomicMax of
+// the first 4 * grid bytes of `output` until they are overwritten); else a 4-byte memset of d_scale, an amax kernel (per-CTA maximum, one atomicMax of
 // the per-CTA scale per CTA) and the encode kernel, all on `stream` (the input is then read
 // twice).   input bf16 [n]; n >= 1
 void quantize_fp8_device(const TensorArg& input, const TensorArg& output, const TensorArg& d_scale, int n,

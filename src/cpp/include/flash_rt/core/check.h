@@ -36,6 +36,11 @@ class ArgCheck {
   // The address of `t` is a multiple of `bytes`; `why` names who needs it (e.g. "cuBLASLt").
   void aligned(const char* name, const TensorArg& t, int64_t bytes, const char* why) const;
 
+  // The byte ranges [a, a + a_bytes) and [b, b + b_bytes) do not overlap (for kernels that
+  // read one while writing the other in an order that an overlap would corrupt).
+  void disjoint(const char* name, const TensorArg& t, int64_t bytes, const char* other_name,
+                const TensorArg& other, int64_t other_bytes) const;
+
   // The CUDA device all tensors must live on (the current device), queried once.
   int device() const;
 
