@@ -1,7 +1,7 @@
 """GEMM benchmark (issue 4, BENCH.md shapes): flash-rt's FP8 / bf16 GEMM entries against
 torch's bf16 matmul and torch._scaled_mm, same process, same card, CUDA-graph replay.
 
-    python benchmarks/bench_gemm.py [--out DIR] [--shapes 1x2048x2560,...] [--repeats 20] [--rounds 5]
+    python benchmarks/bench_gemm.py [--out DIR] [--shapes 1x2048x2560,...] [--repeats 20] [--rounds 9]
 
 Shapes are M x K x N. Every provider runs the same problem, D[M, N] bf16 out:
   torch bf16          a16 @ w16.T                        (NT, cuBLASLt inside torch)
@@ -106,10 +106,11 @@ def rel_l2(x: torch.Tensor, ref: torch.Tensor) -> float:
 
 def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int) -> list[dict]:
     """Checks every provider, then times them in `rounds` interleaved rounds (the order rotated
-    each round) and keeps each provider's median over the rounds. Large GEMMs drift with the
-    card's power state by several percent over a run; timing every provider once, one after the
-    other, put that drift into the ratios (fp8_run_dev at 4096^3: 0.92-1.02x `_scaled_mm` across
-    runs of the same kernel)."""
+    each round) and keeps each provider's median over the rounds; the ratios pair the rounds.
+    Large GEMMs drift with the card's power state by several percent over a run; timing every
+    provider once, one after the other, put that drift into the ratios (fp8_run_dev at 4096^3:
+    0.92-1.02x `_scaled_mm` across runs of the same kernel; benchmarks/probe_gemm_kernels.py shows
+    both launch the same cuBLASLt kernel)."""
     t = operands(M, K, N)
     rows, ready = [], {}
     for name, (fn, D) in providers(fvk, M, K, N, t).items():
@@ -126,6 +127,8 @@ def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int) -> list[
         ready[name] = (fn, err)
     times: dict[str, list[float]] = {name: [] for name in ready}
     names = list(ready)
+    for name in names:  # one untimed pass: clocks and caches settle before the first round
+        time_graph(lambda i, fn=ready[name][0]: fn(), repeats=repeats)
     for rnd in range(rounds):
         k = rnd % len(names) if names else 0
         for name in names[k:] + names[:k]:
@@ -141,12 +144,14 @@ def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int) -> list[
                          tflops=2 * M * N * K / us / 1e6, rel_l2=ready[name][1]))
     order = {name: i for i, name in enumerate(ready)}  # the providers' order; errors first
     rows.sort(key=lambda r: order.get(r["provider"], -1))
-    base = {r["provider"]: r.get("us") for r in rows}
+    # Ratios are paired: the median over rounds of (peer's time / this provider's time) within
+    # the same round, so drift between rounds (the card's clocks settle over seconds at the large
+    # shapes) cancels. > 1: faster than the peer.
     for r in rows:
-        if r.get("us") and base.get("torch _scaled_mm"):
-            r["vs_scaled_mm"] = base["torch _scaled_mm"] / r["us"]  # > 1: faster than _scaled_mm
-        if r.get("us") and base.get("torch bf16"):
-            r["vs_bf16"] = base["torch bf16"] / r["us"]
+        for key, peer in (("vs_scaled_mm", "torch _scaled_mm"), ("vs_bf16", "torch bf16")):
+            if r.get("us") and peer in names:
+                ratios = sorted(p / x for p, x in zip(times[peer], times[r["provider"]], strict=True))
+                r[key] = ratios[len(ratios) // 2]
     return rows
 
 
@@ -168,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=".", help="directory for the JSON (default: .)")
     ap.add_argument("--shapes", help="comma-separated MxKxN (default: BENCH.md's six)")
     ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds per shape (median kept)")
+    ap.add_argument("--rounds", type=int, default=9, help="interleaved timing rounds per shape (median kept)")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("bench_gemm: no CUDA device; nothing to measure.")

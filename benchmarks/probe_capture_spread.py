@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         "cast_fp16_to_bf16": lambda: fvk.cast_fp16_to_bf16(x16.data_ptr(), z16.data_ptr(), S * D, stream()),
         "rms_norm_fp16": lambda: fvk.rms_norm_fp16(x16.data_ptr(), w16.data_ptr(), y16.data_ptr(), S, D, 1e-6,
                                                    stream()),
+        "layer_norm_fp16": lambda: fvk.layer_norm_fp16(x16.data_ptr(), w16.data_ptr(), b16.data_ptr(), y16.data_ptr(),
+                                                       S, D, 1e-6, stream()),
     }
     only = set(args.only.split(",")) if args.only else set(cases)
     for name, fn in cases.items():

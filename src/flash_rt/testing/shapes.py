@@ -76,6 +76,8 @@ NORM_TEST_SHAPES: tuple[Shape, ...] = (
     Shape(64, 1536, "dit width, 64 rows"),
     Shape(257, 2560, "qwen3-4b width, 257 rows"),
     Shape(513, 4096, "qwen3-8b width, 513 rows: deep register cache"),
+    Shape(2200, 2048, "large batch: the kernel without operand prefetch (>= 64 warps per SM, 132 SMs)"),
+    Shape(1100, 4096, "the same at 8 warps per row"),
     Shape(33, 128, "vector path, 4 rows per CTA, 1 valid row in the last CTA"),
     Shape(3, 1, "one column"),
     Shape(5, 7, "odd width below one warp"),

@@ -77,8 +77,9 @@ struct NormArgs {
 
 // Register cache depth of the two cached kernels. The small one also prefetches the per-column
 // and per-row operands (weight, bias, scale, shift, style) with x, before the reduction, so a
-// small batch pays one memory round trip instead of two; the large one (big rows, big
-// batches, where other warps hide the latency) loads them after the reduction.
+// small batch pays one memory round trip instead of two; the large one (big rows), and the small
+// one for big batches (plan_rows: RowPlan::prefetch), load them after the reduction, where other
+// warps hide the latency.
 inline constexpr int kSmallIters = 2;
 inline constexpr int kMaxIters = 8;
 
@@ -221,14 +222,14 @@ __device__ __forceinline__ void store_residual(const NormArgs<typename Spec::T>&
 template <class Spec>
 inline constexpr int kMaxThreads = Spec::kInput == Input::kPlain ? 1024 : 512;
 
-template <class Spec, int VEC, int ITERS>
+template <class Spec, int VEC, int ITERS, bool PREFETCH = (ITERS > 0 && ITERS <= kSmallIters)>
 __global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
   ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
   if (!a.pdl_trigger_late) ::flash_rt::device::pdl_trigger();
   using T = typename Spec::T;
   namespace dv = flash_rt::device;
   constexpr bool kCached = ITERS > 0;
-  constexpr bool kPrefetch = kCached && ITERS <= kSmallIters;
+  constexpr bool kPrefetch = kCached && PREFETCH;
   // Reduction scratch: [0, 128) for the first reduction (64 floats per row of the CTA, enough
   // for row_sum2's pairs), [128, 256) for a second one, so no barrier is needed between them.
   __shared__ __align__(16) float scratch[256];
@@ -398,7 +399,12 @@ struct RowPlan {
   int rows_per_cta;  // rows sharing one CTA
   int iters;         // vectors per thread (cached kernels)
   int cache;         // 0 streaming, kSmallIters or kMaxIters
+  bool prefetch;     // kSmallIters only: operands loaded with x, before the reduction
 };
+
+// Batches with at least this many warps per SM (16384 x 4096 rows: 124) skip the operand
+// prefetch (p.prefetch below).
+inline constexpr int kNoPrefetchWarpsPerSm = 64;
 
 // Picks the work split. Rows of up to kSmallIters vectors per thread at <= 1024 threads
 // (16384 columns at VEC 8) take the prefetching kernel: every operand is in flight before the
@@ -423,6 +429,14 @@ inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms, int ma
   // Several rows share a CTA only when each row is one warp: then no row-level branch can
   // split a CTA's barriers (the LayerNorm fallback is decided per row).
   p.rows_per_cta = p.tpr == 32 ? 4 : 1;
+  // Large batches load the operands after the reduction instead: the prefetch holds them in
+  // registers across it (LayerNorm with weight and bias: 62 registers instead of 32, 4 CTAs of
+  // 256 per SM instead of 8), and at that size other warps hide the second round trip. H100,
+  // benchmark protocol, cold L2 (session 7): layer_norm_fp8 16384 x 4096 77.0 -> 69.0 us (0.87
+  // -> 0.97 of copy), 16384 x 2048 38.0 -> 36.0; layer_norm_fp16 4096 x 2048 8.71 -> 7.95 us;
+  // rms_norm_fp16 unchanged within 1%. Only the 16-byte path has the variant.
+  p.prefetch = p.cache == kSmallIters &&
+               !(p.vec == 8 && rows * (p.tpr / 32) >= int64_t{num_sms} * kNoPrefetchWarpsPerSm);
   return p;
 }
 
@@ -430,6 +444,9 @@ inline RowPlan plan_rows(int64_t rows, int dim, bool vec_ok, int num_sms, int ma
 // rows per CTA at D = 2048). benchmarks/sweep_plans.cu, which replays one buffer, timed it
 // faster (S = 16384: 38.4 -> 36.9 us), but the benchmark's cold-L2 protocol on the same H100
 // timed it slower (37.9 -> 43.8 us, 0.88 -> 0.78 of copy). Plan changes go by the benchmark.
+// Also not taken (session 7, same protocol): one 4-element vector per thread at S = 256, D =
+// 2048 (256 CTAs of 512 threads, the band where the elementwise kernels left their slow timing
+// mode): rms_norm_fp16 1.71 -> 1.74 us, layer_norm_fp16 1.99 -> 2.21, layer_norm_fp8 1.98 -> 2.28.
 
 template <auto Kernel, typename T>
 void launch_norm_rows_with(NormArgs<T> a, int iters, dim3 grid, dim3 block, cudaStream_t stream) {
@@ -449,7 +466,15 @@ template <class Spec, int VEC>
 void launch_norm_rows_vec(const NormArgs<typename Spec::T>& a, const RowPlan& p, dim3 grid, dim3 block,
                           cudaStream_t stream) {
   switch (p.cache) {
-    case kSmallIters: launch_norm_rows_with<norm_rows_kernel<Spec, VEC, kSmallIters>>(a, p.iters, grid, block, stream); break;
+    case kSmallIters:
+      if constexpr (VEC == 8) {
+        if (!p.prefetch) {
+          launch_norm_rows_with<norm_rows_kernel<Spec, VEC, kSmallIters, false>>(a, p.iters, grid, block, stream);
+          break;
+        }
+      }
+      launch_norm_rows_with<norm_rows_kernel<Spec, VEC, kSmallIters>>(a, p.iters, grid, block, stream);
+      break;
     case kMaxIters: launch_norm_rows_with<norm_rows_kernel<Spec, VEC, kMaxIters>>(a, p.iters, grid, block, stream); break;
     default: launch_norm_rows_with<norm_rows_kernel<Spec, VEC, 0>>(a, p.iters, grid, block, stream); break;
   }
