@@ -10,20 +10,6 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
-// The per-warp partials of one row (a power of two >= 2 of them, 16-byte aligned) read back in
-// 16-byte loads: 2 loads instead of 8 dependent ones for an 8-warp row, the latency that
-// decode-size norms pay after their barrier.
-__device__ __forceinline__ float sum_partials(const float* partial, int n) {
-  if (n == 2) return partial[0] + partial[1];
-  const float4* p4 = reinterpret_cast<const float4*>(partial);
-  float total = 0.f;
-  for (int i = 0; i < n / 4; ++i) {
-    const float4 q = p4[i];
-    total += (q.x + q.y) + (q.z + q.w);
-  }
-  return total;
-}
-
 // Row = threadIdx.y; the row's threads are threadIdx.x in [0, blockDim.x), a power of two
 // >= 32. `scratch` holds 32 floats per row of the block. Every thread of the block must call it (it
 // synchronises when a row spans several warps); every thread gets the sum. A kernel that
@@ -36,7 +22,9 @@ __device__ __forceinline__ float row_sum(float v, float* scratch) {
   float* partial = scratch + 32 * threadIdx.y;
   if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
   __syncthreads();
-  return sum_partials(partial, warps_per_row);
+  float total = 0.f;
+  for (int w = 0; w < warps_per_row; ++w) total += partial[w];
+  return total;
 }
 
 // Two sums in one round: the shuffles of the two are independent, so this costs about as much
@@ -52,13 +40,10 @@ __device__ __forceinline__ float2 row_sum2(float2 v, float* scratch) {
   float2* partial = reinterpret_cast<float2*>(scratch) + 32 * threadIdx.y;
   if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
   __syncthreads();
-  // Pairs interleaved (x0 y0 x1 y1 ...): 16-byte reads give two warps' pairs at once.
-  const float4* p4 = reinterpret_cast<const float4*>(partial);
   float2 total = make_float2(0.f, 0.f);
-  for (int i = 0; i < warps_per_row / 2; ++i) {
-    const float4 q = p4[i];
-    total.x += q.x + q.z;
-    total.y += q.y + q.w;
+  for (int w = 0; w < warps_per_row; ++w) {
+    total.x += partial[w].x;
+    total.y += partial[w].y;
   }
   return total;
 }

@@ -222,8 +222,22 @@ __device__ __forceinline__ void store_residual(const NormArgs<typename Spec::T>&
 template <class Spec>
 inline constexpr int kMaxThreads = Spec::kInput == Input::kPlain ? 1024 : 512;
 
+// The large-batch kernel (small cache, no prefetch) is bandwidth-bound and lives on occupancy:
+// it asks for 2048 threads per SM, i.e. at most 32 registers. Without the bound the compiler
+// gave the same LayerNorm kernel 62 registers after an unrelated change to the reduction
+// (session 7), and the H100 benchmark lost what the no-prefetch plan had won (0.97 -> 0.85 of
+// copy at 16384 x 4096).
+// The residual inputs and the per-row style entries (more packed operands per slice) spill at
+// 32 (20-36 bytes) and keep the compiler's choice.
+template <class Spec, int ITERS, bool PREFETCH>
+inline constexpr int kMinCtas = (ITERS == kSmallIters && !PREFETCH && Spec::kInput == Input::kPlain &&
+                                 Spec::kModulate != Modulate::kRowStyle)
+                                    ? 2048 / kMaxThreads<Spec>
+                                    : 1;
+
 template <class Spec, int VEC, int ITERS, bool PREFETCH = (ITERS > 0 && ITERS <= kSmallIters)>
-__global__ void __launch_bounds__(kMaxThreads<Spec>) norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
+__global__ void __launch_bounds__(kMaxThreads<Spec>, (kMinCtas<Spec, ITERS, PREFETCH>))
+    norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
   ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
   if (!a.pdl_trigger_late) ::flash_rt::device::pdl_trigger();
   using T = typename Spec::T;
