@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 namespace flash_rt::device {
@@ -94,6 +95,10 @@ __device__ __forceinline__ void pdl_trigger() {
   asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
 }
+// Device: makes `v` computed before the next asm statement (pdl_wait): work that reads only the
+// kernel's parameters and built-ins can then overlap the wait for the previous grid.
+__device__ __forceinline__ void ready(float v) { asm volatile("" ::"f"(v)); }
+__device__ __forceinline__ void ready(int64_t v) { asm volatile("" ::"l"(v)); }
 // Both at once: the usual first statement.
 __device__ __forceinline__ void pdl_begin() {
   pdl_wait();

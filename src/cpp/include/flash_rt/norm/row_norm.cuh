@@ -238,8 +238,6 @@ inline constexpr int kMinCtas = (ITERS == kSmallIters && !PREFETCH && Spec::kInp
 template <class Spec, int VEC, int ITERS, bool PREFETCH = (ITERS > 0 && ITERS <= kSmallIters)>
 __global__ void __launch_bounds__(kMaxThreads<Spec>, (kMinCtas<Spec, ITERS, PREFETCH>))
     norm_rows_kernel(NormArgs<typename Spec::T> a, int iters) {
-  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
-  if (!a.pdl_trigger_late) ::flash_rt::device::pdl_trigger();
   using T = typename Spec::T;
   namespace dv = flash_rt::device;
   constexpr bool kCached = ITERS > 0;
@@ -252,6 +250,13 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>, (kMinCtas<Spec, ITERS, PREF
   const int step = blockDim.x * VEC;
   const int first = threadIdx.x * VEC;
   const float inv_dim = 1.f / static_cast<float>(a.dim);
+  // The lines above read only the launch's parameters and built-ins, so they may run while PDL
+  // holds this grid for the previous one: `ready` makes them finish before the wait instead of
+  // after it (the compiler put the IEEE reciprocal, with its slow-path branch, after the wait).
+  dv::ready(inv_dim);
+  dv::ready(row);
+  dv::pdl_wait();  // device/launch.cuh: before any global access
+  if (!a.pdl_trigger_late) dv::pdl_trigger();
   // Issued first so its latency hides behind the row loads.
   float d_scale = 1.f;
   if constexpr (kUsesScale<Spec>) d_scale = valid ? *a.d_scale : 1.f;
