@@ -13,8 +13,9 @@ Rules (comments are ignored, string literals are not):
                                (`bindings/common/` holds the shared tensor caster and is exempt)
   src/cpp/include, src/cpp/ops     kernels launch through device::launch (PDL, device/launch.cuh): no
                                `<<<`, and every `__global__` body starts with `pdl_begin()` (or
-                               `pdl_wait()`, with a `pdl_trigger()` later in the file) (the
-                               CUTLASS kernels under ops/gemm/cutlass/ are CUTLASS's own launches)
+                               `pdl_wait()`, with a `pdl_trigger()` later in the file), after at
+                               most a prologue without memory access that ends in `ready(...)`
+                               (the CUTLASS kernels under ops/gemm/cutlass/ are CUTLASS's own launches)
 
 Prints `file:line: message` for each violation and exits 1 if there is any.
 """
@@ -90,6 +91,32 @@ def strip_comments(text: str) -> list[str]:
     return out
 
 
+PDL_STARTS = ("::flash_rt::device::pdl_begin();", "device::pdl_begin();", "pdl_begin();", "dv::pdl_begin();",
+              "::flash_rt::device::pdl_wait();", "device::pdl_wait();", "pdl_wait();", "dv::pdl_wait();")
+# A prologue may come before the wait when it ends in `ready(...)` (device/launch.cuh): type
+# aliases, constants, `__shared__` declarations, and `const` values computed from parameters and
+# built-ins (no subscript, dereference or load/store call: no global memory).
+_PROLOGUE_LINE = re.compile(r"^(using |namespace |constexpr |__shared__ |(::flash_rt::device::|device::|dv::)?ready\()")
+# In the value of a `const` line: a subscript, ->, a unary * (dereference), or a load/store/atomic call.
+_MEMORY_ACCESS = re.compile(r"\[|->|(^|[=(,+\-*/&|?:!<>]\s*)\*\s*[A-Za-z_(]|\bload|\bstore|__ld|atomic")
+
+
+def skip_pdl_prologue(body: str) -> str:
+    """The body from the wait on, if it starts with an allowed prologue that ends in ready();
+    else the body unchanged."""
+    lines = body.split("\n")
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if line.startswith(PDL_STARTS):
+            return "\n".join(lines[i:]).lstrip() if i and "ready(" in lines[i - 1] else body
+        if not line or _PROLOGUE_LINE.match(line):
+            continue
+        if line.startswith("const ") and "=" in line and not _MEMORY_ACCESS.search(line.split("=", 1)[1].strip()):
+            continue
+        return body
+    return body
+
+
 def cpp_files(root: Path, sub: str) -> Iterator[Path]:
     base = root / sub
     if base.is_dir():
@@ -146,12 +173,10 @@ def check(root: Path) -> tuple[list[str], int]:
             text = "\n".join(lines)
             for m in re.finditer(r"__global__\b", text):
                 body = text.index("{", m.end())
-                first = text[body + 1:].lstrip()
+                first = skip_pdl_prologue(text[body + 1:].lstrip())
                 # pdl_begin(), or pdl_wait() when the kernel calls pdl_trigger() later itself
-                starts = ("::flash_rt::device::pdl_begin();", "device::pdl_begin();", "pdl_begin();",
-                          "::flash_rt::device::pdl_wait();", "device::pdl_wait();", "pdl_wait();")
-                if not first.startswith(starts) or ("pdl_wait();" in first.split("\n", 1)[0]
-                                                    and "pdl_trigger()" not in text[body:]):
+                if not first.startswith(PDL_STARTS) or ("pdl_wait();" in first.split("\n", 1)[0]
+                                                        and "pdl_trigger()" not in text[body:]):
                     report(path, text.count("\n", 0, m.start()) + 1,
                            "a kernel launched with device::launch must call pdl_begin() first, or "
                            "pdl_wait() first and pdl_trigger() later "
