@@ -16,7 +16,7 @@ import sys
 
 import torch
 
-from flash_rt.testing.bench import environment, time_graph
+from flash_rt.testing.bench import environment, gemm_shapes, time_graph
 
 SHAPES = [(64, 1024, 8192), (1024, 2048, 2560), (1024, 2048, 32768), (4096, 4096, 4096)]
 DEPTHS = (1, 16, 64, 256)
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import flash_rt
     fvk = flash_rt.flash_rt_kernels
-    shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")] if args.shapes else SHAPES
+    shapes = gemm_shapes(args.shapes, SHAPES)
     env = environment()
     print(f"# autotune depth on {env['gpu']}, torch {env['torch']}")
     for M, K, N in shapes:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from flash_rt.testing.bench import environment, time_graph
+from flash_rt.testing.bench import environment, gemm_shapes, time_graph
 
 SHAPES = [(1, 2048, 2560), (64, 1024, 8192), (1024, 2048, 2560), (1024, 2048, 32768), (1024, 16384, 2048),
           (4096, 4096, 4096)]
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import flash_rt
     fvk = flash_rt.flash_rt_kernels
-    shapes = ([tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")] if args.shapes else SHAPES)
+    shapes = gemm_shapes(args.shapes, SHAPES)
     env = environment()
     print(f"# GEMM on {env['gpu']} (sm_{env['capability'].replace('.', '')}), torch {env['torch']}")
     rows = []

@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_gemm import SHAPES, operands, providers  # noqa: E402
 
-from flash_rt.testing.bench import environment  # noqa: E402
+from flash_rt.testing.bench import environment, gemm_shapes  # noqa: E402
 
 PROBED = ("torch _scaled_mm", "fp8_run_dev", "fp8_nn_dev+static", "fp8_nn_dev+static+tune")
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import flash_rt
     fvk = flash_rt.flash_rt_kernels
-    shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",") if s] or SHAPES
+    shapes = gemm_shapes(args.shapes, SHAPES)
     print(f"# GEMM kernels per provider on {environment()['gpu']}")
     for M, K, N in shapes:
         t = operands(M, K, N)

@@ -350,6 +350,18 @@ def table(rows: list[dict], copy_gbps: float) -> str:
     return "\n".join(fmt.format(*x) for x in [head, *lines])
 
 
+def gemm_shapes(text: str | None, default: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """'1024x2048x2560,1x2048x2560' -> [(M, K, N), ...] (the GEMM scripts' --shapes); `default`
+    when the text is empty or None."""
+    out = []
+    for item in filter(None, (text or "").split(",")):
+        dims = tuple(int(v) for v in item.split("x"))
+        if len(dims) != 3:
+            raise ValueError(f"GEMM shape {item!r}: expected MxKxN")
+        out.append(dims)
+    return out or list(default)
+
+
 def _shapes(text: str) -> list[tuple[int, int]]:
     """'1x2048,16384x4096' -> [(1, 2048), (16384, 4096)]"""
     out = []
