@@ -299,12 +299,12 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>, (kMinCtas<Spec, ITERS, PREF
     }
     rstd = norm_rstd<Spec>(dv::row_sum(acc, scratch) * inv_dim, a.eps);
   } else if constexpr (kCached) {
-    // LayerNorm from the registers in one reduction round: sums of (x - K) and (x - K)^2 around
-    // a pivot K (the row's first element, a broadcast load), var = E[(x-K)^2] - E[x-K]^2. The
-    // cancellation costs log2((mean - K)^2 / var) bits; when that exceeds 6 of fp32's 24 (K an
-    // outlier of the row), the row falls back to the exact second pass over the registers,
-    // so the result always has the accuracy of the two-pass formula (SPEC 1.2).
-    const float pivot = valid ? dv::to_float(a.x[row_off]) : 0.f;
+    // LayerNorm from the registers in one reduction round: sums of x and x^2, var = E[x^2] -
+    // E[x]^2. The cancellation costs log2(mean^2 / var) bits; when that exceeds 6 of fp32's 24
+    // (|mean| > 8 std: a row with a large common offset), the row falls back to the exact second
+    // pass over the registers, so the result always has the accuracy of the two-pass formula
+    // (SPEC 1.2). Until session 7 the sums were taken around a pivot (the row's first element,
+    // one more load on the critical path), which made the fallback rarer but not more accurate.
     float2 acc = make_float2(0.f, 0.f);
 #pragma unroll
     for (int it = 0; it < ITERS; ++it) {
@@ -314,17 +314,15 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>, (kMinCtas<Spec, ITERS, PREF
         row_values<Spec, VEC>(xc[it], st, v);
 #pragma unroll
         for (int i = 0; i < VEC; ++i) {
-          const float d = st[i] - pivot;
-          acc.x += d;
-          acc.y += d * d;
+          acc.x += st[i];
+          acc.y += st[i] * st[i];
         }
       }
     }
     const float2 tot = dv::row_sum2(acc, scratch);
-    const float shift = tot.x * inv_dim;
-    float var = fmaxf(tot.y * inv_dim - shift * shift, 0.f);
-    mean = pivot + shift;
-    if (!(shift * shift <= 64.f * var)) {  // ill-conditioned (or NaN): exact second pass
+    mean = tot.x * inv_dim;
+    float var = fmaxf(tot.y * inv_dim - mean * mean, 0.f);
+    if (!(mean * mean <= 64.f * var)) {  // ill-conditioned (or NaN): exact second pass
       float acc2 = 0.f;
 #pragma unroll
       for (int it = 0; it < ITERS; ++it) {
