@@ -95,17 +95,17 @@ LAYER_PARAMS = [pytest.param(c, id=c.name) for c in CASES if "layer_norm" in c.n
 @pytest.mark.parametrize("D", [2048, 83, 70000], ids=["vec", "scalar", "streaming"])
 @pytest.mark.parametrize("case", LAYER_PARAMS)
 def test_layer_norm_ill_conditioned_rows(fvk, case, D):
-    """LayerNorm statistics are taken around a pivot (the row's first element) and fall back to
-    the exact two-pass formula when the pivot is far from the mean. Rows whose first element is
-    a huge outlier, and rows with a large common offset (mean >> std), must still match the
-    float32 two-pass reference."""
+    """LayerNorm statistics come from one round of sums of x and x^2 and fall back to the
+    corrected two-pass formula when the mean is far from zero in units of the standard deviation.
+    Rows with a huge outlier, and rows with a large common offset (mean >> std), must still
+    match the float32 two-pass reference."""
     S = 4
     t, guards = prepare(case, S, D, seed=seed_of(case.name, "pivot", D))
     x = t["x"]
     x.mul_(0.01)
-    x[0, 0] = 300.0        # pivot 3e4 standard deviations from the mean: fallback path
-    x[1] += 100.0          # mean >> std: the pivot is close, no fallback
-    x[2, 0] = 0.5          # a mild outlier: pivot path
+    x[0, 0] = 300.0        # one huge outlier
+    x[1] += 100.0          # mean >> std: the fallback path
+    x[2, 0] = 0.5          # a mild outlier: one-round path
     before = snapshot(t)
     ref = case.reference(before)
     case.call(fvk, t, S, D)

@@ -323,7 +323,10 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>, (kMinCtas<Spec, ITERS, PREF
     mean = tot.x * inv_dim;
     float var = fmaxf(tot.y * inv_dim - mean * mean, 0.f);
     if (!(mean * mean <= 64.f * var)) {  // ill-conditioned (or NaN): exact second pass
-      float acc2 = 0.f;
+      // The corrected two-pass formula around the first-pass mean m0 (as the streaming path):
+      // sum(d) puts back the low bits that the fp32 sum of x lost (mean 100, std 0.01 at D = 83
+      // was 3-425 ulps off without it, round 5 of session 7).
+      float2 acc2 = make_float2(0.f, 0.f);
 #pragma unroll
       for (int it = 0; it < ITERS; ++it) {
         const int c = first + it * step;
@@ -331,10 +334,17 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>, (kMinCtas<Spec, ITERS, PREF
           float st[VEC], v[VEC];
           row_values<Spec, VEC>(xc[it], st, v);
 #pragma unroll
-          for (int i = 0; i < VEC; ++i) acc2 += (st[i] - mean) * (st[i] - mean);
+          for (int i = 0; i < VEC; ++i) {
+            const float d = st[i] - mean;
+            acc2.x += d;
+            acc2.y += d * d;
+          }
         }
       }
-      var = dv::row_sum(acc2, scratch + 128) * inv_dim;
+      const float2 t2 = dv::row_sum2(acc2, scratch + 128);
+      const float corr = t2.x * inv_dim;
+      mean += corr;
+      var = fmaxf(t2.y * inv_dim - corr * corr, 0.f);
     }
     rstd = norm_rstd<Spec>(var, a.eps);
   } else {
@@ -344,7 +354,7 @@ __global__ void __launch_bounds__(kMaxThreads<Spec>, (kMinCtas<Spec, ITERS, PREF
     // sum of x loses low bits of m0, enough that another summation order moved outputs by 2
     // ulps; sum(d) is over small terms and puts those bits back. Same passes, same loads.
     // Streaming rows are wide, so tpr >= 512 and one row per CTA: row_sum2's 64 floats per row
-    // fit in scratch[128, 256).
+    // fit in scratch[128, 256) (the cached fallback above uses them the same way).
     float acc = 0.f;
     for (int c = first; valid && c < a.dim; c += step) {
       float st[VEC], v[VEC];
