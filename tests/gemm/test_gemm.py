@@ -285,6 +285,66 @@ def test_capture_before_warm_up_raises(fvk):
     torch.cuda.synchronize()
 
 
+# ---- small-M FP8 NN: the direct kernel on SM89/SM90 (src/cpp/include/flash_rt/gemm/fp8_nn_direct.cuh) --
+# M <= 64 with an unregistered weight reads the [K, N] weight in place. Shapes: every m16-tile
+# count (1-4) with a partial last tile, N with a half-filled last 32-column slab (N % 32 == 16),
+# K with a half-filled last 32-deep step (K % 32 == 16), a K that leaves most warps idle (16),
+# a long K (4096), and M = 65 (the transpose path, at the boundary). Elsewhere these run the
+# usual paths and must give the same results.
+
+DIRECT = [pytest.param(M, N, K, id=f"M{M}-N{N}-K{K}") for M, N, K in (
+    (1, 16, 16), (2, 48, 48), (16, 80, 2064), (17, 32, 4096), (33, 4112, 272), (48, 2576, 1040),
+    (64, 112, 80), (65, 48, 48))]
+
+
+@pytest.mark.parametrize("M, N, K", DIRECT)
+@pytest.mark.parametrize("entry, out", [("fp8_gemm_descale_fp16", torch.float16),
+                                        ("fp8_gemm_descale_bf16out", torch.bfloat16),
+                                        ("fp8_gemm_descale_f32out", torch.float32)])
+def test_fp8_nn_small_m(fvk, entry, out, M, N, K):
+    g = gen("direct", entry, M, N, K)
+    A, sa, a64 = fp8_operand((M, K), g)
+    B, sb, b64 = fp8_operand((K, N), g)
+    C = Guarded((M, N), out)
+    getattr(fvk, entry)(A, B, C.tensor, M, N, K, sa, sb)
+    check(C, a64 @ b64, entry)
+
+
+def test_fp8_nn_small_m_is_deterministic(runner):
+    M, N, K = 9, 272, 3072  # every warp of a CTA adds a partial sum
+    g = gen("direct-determinism")
+    A, sa, a64 = fp8_operand((M, K), g)
+    B, sb, b64 = fp8_operand((K, N), g)
+    D1, D2 = Guarded((M, N), torch.bfloat16), Guarded((M, N), torch.bfloat16)
+    runner.fp8_nn_dev(A, B, D1.tensor, M, N, K, sa, sb)
+    runner.fp8_nn_dev(A, B, D2.tensor, M, N, K, sa, sb)
+    check(D1, a64 @ b64, "fp8_nn_dev")
+    assert torch.equal(D1.tensor, D2.tensor), "the same call twice must give the same bytes"
+
+
+def test_fp8_nn_small_m_captures_without_warm_up(fvk):
+    if not _needs_copy():
+        pytest.skip("FP8 NN runs on cuBLASLt natively on this GPU (a plan, so a warm-up)")
+    r = fvk.GemmRunner()  # fresh: no plans, and the direct kernel needs none
+    M, N, K = 5, 96, 64
+    g = gen("direct-graph")
+    A, sa, _ = fp8_operand((M, K), g)
+    B, sb, _ = fp8_operand((K, N), g)
+    D = Guarded((M, N), torch.bfloat16)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        r.fp8_nn_dev(A, B, D.tensor, M, N, K, sa, sb, torch.cuda.current_stream().cuda_stream)
+    for replay in range(2):
+        g2 = gen("direct-graph", replay)
+        na, nsa, a64 = fp8_operand((M, K), g2)
+        nb, nsb, b64 = fp8_operand((K, N), g2)
+        A.copy_(na), sa.copy_(nsa), B.copy_(nb), sb.copy_(nsb)
+        D.reset()
+        graph.replay()
+        check(D, a64 @ b64, f"fp8_nn_dev without warm-up [graph replay {replay}]")
+
+
 # ---- static FP8 NN weights (GemmRunner.register_static_weight, src/cpp/ops/gemm/gemm.h) -------
 # On SM89/SM90 an FP8 NN call transposes its [K, N] weight on every call; a registered weight is
 # transposed once into a copy the runner owns. Checked: the registered path gives the same bytes
@@ -317,7 +377,9 @@ def test_registered_weight_matches_per_call_path(fvk, method, out, M, N, K):
     assert r.static_weight_count == (1 if _needs_copy() else 0)
     getattr(r, method)(A, B, static.tensor, M, N, K, sa, sb)
     check(static, a64 @ b64, f"{method} with a static weight")
-    assert torch.equal(static.tensor, plain.tensor), "same plan, same NT problem: the bytes must agree"
+    check(plain, a64 @ b64, f"{method} with a per-call weight")
+    if M > 64 or not _needs_copy():  # M <= 64 on SM89/SM90: the per-call path is the direct kernel
+        assert torch.equal(static.tensor, plain.tensor), "same plan, same NT problem: the bytes must agree"
 
 
 def test_copy_is_a_snapshot_until_registered_again(fvk):

@@ -36,14 +36,26 @@ DType out_dtype(Entry e) {
   }
 }
 
+#if FLASH_RT_CUTLASS_SM90
+// SM90: every entry by the tile that suits the problem size (cutlass_fp8_problem.h).
+Status run_sm90(Entry e, const Problem& p) {
+  using cutlass_fp8::Sm90Tile;
+  switch (cutlass_fp8::sm90_tile(p.M, p.N, p.sm_count)) {
+    case Sm90Tile::k64x64: return cutlass_fp8::run_sm90_64x64(e, p);
+    case Sm90Tile::k64x128: return cutlass_fp8::run_sm90_64x128(e, p);
+    case Sm90Tile::k128x64: return cutlass_fp8::run_sm90_128x64(e, p);
+    case Sm90Tile::k128x192: return cutlass_fp8::run_sm90_128x192(e, p);
+    case Sm90Tile::k128x128: break;
+  }
+  return cutlass_fp8::run_sm90_128x128(e, p);
+}
+#endif
+
 // The kernel family for this device, or nullptr (then the entry raises NotImplementedError).
 using Runner = Status (*)(Entry, const Problem&);
 Runner runner_for(int sm, DType out) {
 #if FLASH_RT_CUTLASS_SM90
-  if (sm == 90)
-    return out == DType::kF32    ? &cutlass_fp8::run_sm90_f32
-           : out == DType::kBF16 ? &cutlass_fp8::run_sm90_bf16
-                                 : &cutlass_fp8::run_sm90_fp16;
+  if (sm == 90) return &run_sm90;
 #endif
 #if FLASH_RT_CUTLASS_SM100
   // 100f covers SM100 and SM103; 110f covers SM110 (the build compiles only the archs of its variant,

@@ -18,7 +18,12 @@
 // plan, outside capture) and running the NT problem. The transpose costs one extra read and
 // write of the weight per call: callers that can store [N, K] should use fp8_run_dev. Only
 // if that is refused too does the call raise RuntimeError. On the H100 (SM90) every FP8 NN
-// call takes this fallback.
+// call takes this fallback, except the small ones below.
+//
+// Small M on SM89/SM90. An FP8 NN call with M <= 64, no bias or residual epilogue and an
+// unregistered weight runs neither the transpose nor cuBLASLt: flash-rt's own kernel
+// (flash_rt/gemm/fp8_nn_direct.cuh, mma.sync) reads the [K, N] weight in place, once. Such calls
+// need no warm-up (there is no plan) and the autotune methods do not affect them.
 //
 // Static weights. A weight that does not change between calls (inference) can be registered
 // once with register_static_weight(B, K, N): on SM89/SM90 the runner keeps its own [N, K]
@@ -181,8 +186,11 @@ class GemmRunner {
   std::map<Key, std::unique_ptr<Plan>> plans_;
   // (B address, K, N) -> the [N, K] copy (register_static_weight); freed by the destructor.
   std::map<std::tuple<std::uintptr_t, int, int>, void*> static_weights_;
-  // Whether this device's cuBLASLt needs FP8 NN weights transposed (SM89/SM90): -1 unknown.
-  int nn_needs_transpose_ = -1;
+  // Compute capability of the runner's device (10 * major + minor): SM89/SM90 need the FP8 NN
+  // fallbacks (the direct kernel, the transpose).
+  int sm_ = 0;
+  // Whether `c` runs on the small-M FP8 NN kernel instead of cuBLASLt (see the file comment).
+  bool runs_direct(const Call& c) const;
 };
 
 // cuBLAS GemmEx, fp16 NN: C[M,N] <- A[M,K].B[K,N] + beta C, fp32 compute, CUBLAS_GEMM_DEFAULT.

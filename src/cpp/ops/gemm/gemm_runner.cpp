@@ -16,6 +16,7 @@
 #include "flash_rt/core/check.h"
 #include "flash_rt/core/cuda_check.h"
 #include "flash_rt/core/errors.h"
+#include "gemm/fp8_nn_direct.h"
 #include "gemm/transpose.h"
 
 namespace flash_rt::gemm {
@@ -254,6 +255,10 @@ GemmRunner::GemmRunner() {
     throw_error(ErrorKind::kRuntime, entry, ": no usable CUDA device (", cudaGetErrorName(err), ": ",
                 cudaGetErrorString(err), ")");
   }
+  int major = 0, minor = 0;
+  check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), entry, "cudaDeviceGetAttribute");
+  check_cuda(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), entry, "cudaDeviceGetAttribute");
+  sm_ = 10 * major + minor;
   cublasLtHandle_t h = nullptr;
   check_lt(cublasLtCreate(&h), entry, "cublasLtCreate");
   handle_ = h;
@@ -341,7 +346,17 @@ GemmRunner::Plan& GemmRunner::plan(const char* entry, const Call& c, Stream stre
   return *plans_.emplace(key, std::move(p)).first->second;
 }
 
+bool GemmRunner::runs_direct(const Call& c) const {
+  return is_fp8(c.ab) && !c.nt && c.epilogue == CUBLASLT_EPILOGUE_DEFAULT && !c.accumulate && c.bias == nullptr &&
+         fp8_nn_direct_applies(sm_, c.M) &&
+         static_weights_.find({reinterpret_cast<std::uintptr_t>(c.b), c.K, c.N}) == static_weights_.end();
+}
+
 void GemmRunner::run(const char* entry, const Call& c, Stream stream) {
+  if (runs_direct(c)) {  // small-M FP8 NN on SM89/SM90: the weight read in place (gemm.h)
+    fp8_nn_direct(entry, c.out, c.a, c.b, c.d, c.M, c.N, c.K, c.alpha, c.scale_a, c.scale_b, as_stream(stream));
+    return;
+  }
   Plan& p = plan(entry, c, stream);
   set_pointers(p.desc, c, entry);
   const void* b = c.b;
@@ -769,16 +784,7 @@ bool GemmRunner::register_static_weight(const TensorArg& B, int K, int N, Stream
   if (capturing(stream))
     throw_error(ErrorKind::kRuntime, entry, ": called during CUDA graph capture; register static weights "
                 "before capture (it allocates and synchronises)");
-  if (nn_needs_transpose_ < 0) {
-    int dev = 0, major = 0, minor = 0;
-    check_cuda(cudaGetDevice(&dev), entry, "cudaGetDevice");
-    check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), entry,
-               "cudaDeviceGetAttribute");
-    check_cuda(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), entry,
-               "cudaDeviceGetAttribute");
-    nn_needs_transpose_ = (major == 9 && minor == 0) || (major == 8 && minor == 9) ? 1 : 0;
-  }
-  if (!nn_needs_transpose_) return false;
+  if (sm_ != 89 && sm_ != 90) return false;  // cuBLASLt runs FP8 NN natively here
   const auto key = std::make_tuple(reinterpret_cast<std::uintptr_t>(B.data), K, N);
   void*& copy = static_weights_[key];
   if (!copy) {

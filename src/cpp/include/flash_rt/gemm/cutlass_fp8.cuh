@@ -71,8 +71,9 @@ struct Fp8Gemm {
 // Hopper (sm_90a). FP8 without fast accumulation keeps a second fp32 accumulator per thread
 // (CUTLASS promotes the tensor-core partial sums into it every few k-blocks), so accumulator
 // registers double: a 128x256 tile per cooperative CTA spills and ran at 0.37x cuBLASLt on the
-// H100 (4096^3); 128x128 cooperative (two consumer warp groups of 64 rows) and 64x128
-// ping-pong (each consumer warp group its own tile) are the shapes that fit.
+// H100 (4096^3). Cooperative tiles up to 128x192 (two consumer warp groups of 64 rows) and
+// ping-pong tiles up to 64x128 (each consumer warp group its own tile) fit; ops/gemm/cutlass/
+// tiles.cuh lists the five the SM90 entries choose from.
 template <class ElementD, bool kGelu, class MmaTile, class Cluster>
 using Sm90Fp8 = Fp8Gemm<cutlass::arch::Sm90, ElementD, kGelu, MmaTile, Cluster,
                         cutlass::epilogue::TmaWarpSpecializedCooperative,

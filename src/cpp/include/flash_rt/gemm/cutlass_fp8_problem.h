@@ -41,12 +41,49 @@ struct Status {
   std::size_t workspace = 0;
 };
 
-// Per architecture and output dtype; defined only in builds that compile that architecture
-// (FLASH_RT_CUTLASS_SM90 / FLASH_RT_CUTLASS_SM100 say which). Entries of another dtype are
-// never dispatched here (the launcher routes by dtype).
-Status run_sm90_fp16(Entry e, const Problem& p);
-Status run_sm90_bf16(Entry e, const Problem& p);
-Status run_sm90_f32(Entry e, const Problem& p);
+// SM90 kernels, one translation unit per tile (every entry and output dtype in each), defined
+// only in builds that compile sm_90a (FLASH_RT_CUTLASS_SM90). The launcher picks the tile by
+// problem size (sm90_tile below).
+enum class Sm90Tile : int { k64x64, k64x128, k128x64, k128x128, k128x192 };
+Status run_sm90_64x64(Entry e, const Problem& p);
+Status run_sm90_64x128(Entry e, const Problem& p);
+Status run_sm90_128x64(Entry e, const Problem& p);
+Status run_sm90_128x128(Entry e, const Problem& p);
+Status run_sm90_128x192(Entry e, const Problem& p);
+
+// The SM90 tile with the least modelled time: waves (output tiles over SMs, a persistent grid of
+// one CTA per SM, M tiles rounded up to the 2x1 cluster where the kernel has one) times the time
+// of one tile, tile_m * tile_n / (the tile's throughput on a large problem). Throughputs:
+// H100, 4096^3, bf16 out, benchmarks/sweep_cutlass_sm90.cu (docs/RESULTS-2026-11-27-H100-
+// session8.md). At the sweep's ten shapes (M = 1 to 4096, N = 2048 to 32768) it picks the
+// fastest of the five every time; the rule before (64x128 when 128x128 tiles would fill at most
+// half the SMs, else 128x128) was up to 1.37x slower (1024 x 2048 x 2560: 16.6 us, now 12.1).
+inline Sm90Tile sm90_tile(int M, int N, int sm_count) {
+  struct Candidate {
+    Sm90Tile tile;
+    int tm, tn, cluster_m;
+    double tflops;
+  };
+  static constexpr Candidate kCandidates[] = {
+      {Sm90Tile::k128x128, 128, 128, 2, 1171.0}, {Sm90Tile::k128x192, 128, 192, 2, 1085.0},
+      {Sm90Tile::k128x64, 128, 64, 2, 770.0},    {Sm90Tile::k64x128, 64, 128, 1, 737.0},
+      {Sm90Tile::k64x64, 64, 64, 1, 539.0},
+  };
+  const long long sms = sm_count > 0 ? sm_count : 1;
+  Sm90Tile best = Sm90Tile::k128x128;
+  double best_cost = 0.0;
+  for (const Candidate& c : kCandidates) {
+    const long long mt = (M + c.tm - 1) / c.tm;
+    const long long tiles = (mt + c.cluster_m - 1) / c.cluster_m * c.cluster_m * ((N + c.tn - 1) / c.tn);
+    const double cost = static_cast<double>((tiles + sms - 1) / sms) * c.tm * c.tn / c.tflops;
+    if (best_cost == 0.0 || cost < best_cost) best = c.tile, best_cost = cost;
+  }
+  return best;
+}
+
+// SM100 / SM110, per output dtype; defined only in builds that compile those architectures
+// (FLASH_RT_CUTLASS_SM100). Entries of another dtype are never dispatched here (the launcher
+// routes by dtype).
 Status run_sm100_fp16(Entry e, const Problem& p);
 Status run_sm100_bf16(Entry e, const Problem& p);
 Status run_sm100_f32(Entry e, const Problem& p);

@@ -3,10 +3,16 @@
 //
 // SM100/SM110 keep the contract's shapes (MMA tile M of 256 = a 2-SM CTA pair).
 // SM90 has no 2-SM MMA, and FP8 with fp32 promotion needs twice the accumulator registers
-// (cutlass_fp8.cuh), so its tiles are smaller: "large" = 128x128x128 cooperative with a 2x1
-// cluster (B tiles multicast to both CTAs); "small" = 64x128x128 ping-pong (two consumer warp
-// groups alternate tiles, overlapping one's epilogue with the other's MMAs). On SM90 every
-// entry picks one of the two by problem size (sm90_small_tile), not by its name.
+// (cutlass_fp8.cuh), so its tiles are smaller, and every entry picks one of five by problem size
+// (sm90_tile in cutlass_fp8_problem.h), not by its name:
+//   - cooperative (two consumer warp groups share a tile), 2x1 cluster (B tiles multicast to
+//     both CTAs): 128x128 (the large-problem tile), 128x192 (fewer tiles: one wave where 128x128
+//     needs two), 128x64 (more tiles for M of a few hundred);
+//   - ping-pong (each consumer warp group its own tile, one's epilogue overlapping the other's
+//     MMAs): 64x128 and 64x64, for M <= 64, where 64x64 spreads a small problem over more SMs.
+// The sweep that chose them (H100, benchmarks/sweep_cutlass_sm90.cu) also timed 64x32 ping-pong
+// (never faster than 64x64), 128x128 without a cluster (within 2% of the 2x1 cluster), and 64x128
+// ping-pong with a 1x2 cluster (slower than without).
 #pragma once
 
 #include "flash_rt/gemm/cutlass_fp8.cuh"
@@ -16,15 +22,16 @@ namespace flash_rt::gemm::cutlass_fp8 {
 namespace tiles {
 using cute::_1;
 using cute::_128;
+using cute::_192;
 using cute::_2;
 using cute::_256;
 using cute::_64;
 using cute::Shape;
 
-using Sm90Large = Shape<_128, _128, _128>;
-using Sm90LargeCluster = Shape<_2, _1, _1>;
-using Sm90Small = Shape<_64, _128, _128>;
-using Sm90SmallCluster = Shape<_1, _1, _1>;
+template <class ElementD, bool kGelu, class MmaTile>
+using Sm90Cooperative = Sm90Fp8<ElementD, kGelu, MmaTile, Shape<_2, _1, _1>>;
+template <class ElementD, bool kGelu, class MmaTile>
+using Sm90PingPong = Sm90Fp8PingPong<ElementD, kGelu, MmaTile, Shape<_1, _1, _1>>;
 
 using Sm100Sq = Shape<_256, _256, _128>;    // cutlass_fp8_sq*
 using Sm100T1 = Shape<_128, _256, _128>;    // cutlass_fp8_t1*
@@ -34,19 +41,6 @@ using Sm100Cluster2x2 = Shape<_2, _2, _1>;
 using Sm100Cluster2x1 = Shape<_2, _1, _1>;
 }  // namespace tiles
 
-// SM90: the small tile when the large one would leave at least half the SMs idle (at most
-// sm_count / 2 output tiles of 128x128). H100, bf16 out, against torch._scaled_mm
-// (docs/RESULTS-2026-11-27-H100-session4.md, -session5.md):
-//   - M <= 64: the small tile 0.47x (M = 1) and 0.80-0.82x (M = 64), the large 0.39 / 0.54x;
-//   - M >= 1024, >= 160 large tiles: large 0.64-0.91x, small 0.58-0.63x;
-//   - 1024 x 16384 x 2048 has 128 large tiles on 132 SMs: large 0.91x, small 0.57-0.60x (a
-//     long K gives each tile enough work that 4 idle SMs cost little). A rule of "fewer tiles
-//     than SMs" took the small tile there; half the SMs is where the small tile starts to win.
-inline bool sm90_small_tile(const Problem& p) {
-  const long long tiles = static_cast<long long>((p.M + 127) / 128) * ((p.N + 127) / 128);
-  return 2 * tiles <= p.sm_count;
-}
-
 // An entry routed to a translation unit of another output dtype: a launcher bug, reported
 // as a failed step rather than run with the wrong element type.
 inline Status wrong_dtype() {
@@ -54,6 +48,25 @@ inline Status wrong_dtype() {
   s.step = "dispatch";
   s.message = "entry routed to a kernel of another output dtype";
   return s;
+}
+
+// SM90: entry e on kernel family Kernel<ElementD, kGelu> (one tile), by the entry's output
+// dtype and epilogue. Each sm90_<tile>.cu instantiates it once.
+template <template <class, bool> class Kernel>
+Status run_sm90_entry(Entry e, const Problem& p) {
+  switch (e) {
+    case Entry::kSq:
+    case Entry::kT1:
+    case Entry::kWide:
+    case Entry::kPlain: return run<Kernel<cutlass::half_t, false>>(p);
+    case Entry::kGelu: return run<Kernel<cutlass::half_t, true>>(p);
+    case Entry::kSqF32:
+    case Entry::kWideF32: return run<Kernel<float, false>>(p);
+    case Entry::kSqBf16:
+    case Entry::kWideBf16:
+    case Entry::kT1Bf16: return run<Kernel<cutlass::bfloat16_t, false>>(p);
+  }
+  return wrong_dtype();
 }
 
 }  // namespace flash_rt::gemm::cutlass_fp8

@@ -1,0 +1,183 @@
+// FP8 NN GEMM for small M on SM89 / SM90, reading the [K, N] weight where it lies:
+//
+//   D[M, N] = RN(scale * (A[M, K] . B[K, N])),   scale = alpha * (*scale_a) * (*scale_b)
+//
+// A and B are E4M3 row-major; products accumulate in fp32 (mma.sync m16n8k32, SM89+).
+//
+// Why: cuBLASLt's FP8 kernels on SM89/SM90 take only K-contiguous operands, so an NN call with an
+// unregistered weight first transposes the whole weight (GemmRunner's fallback). At small M the
+// product is bound by reading B once, and the transpose reads and writes it once more: on the
+// H100, 1 x 2048 x 2560 took 9.0 us against 3.8 for torch._scaled_mm on a K-major weight
+// (docs/RESULTS-2026-11-27-H100-session7.md). This kernel reads B once, in place.
+//
+// Work split: a CTA owns a 32-column slab of N and all M rows (up to 4 m16 tiles); its warps
+// split K in 32-deep steps (warp w takes steps w, w + W, w + 2W, ...). Each lane loads 4-byte
+// words (4 columns) from 4 consecutive rows of B and turns the 4 x 4 bytes around with byte
+// permutes into the k-major fragments mma.sync takes, one per n8 tile: slot s of n8 tile t is
+// column slab + 4s + t. With that column order the accumulators give each lane 8 consecutive
+// columns of a row (slab + 8q .. + 7, q = lane % 4), so the warps' partial sums go to shared
+// memory as plain rows, and they are added in warp order (the result does not depend on
+// timing), scaled, rounded once and stored 8 columns per thread.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cstdint>
+
+#include "flash_rt/device/launch.cuh"
+#include "flash_rt/device/vec.cuh"
+
+namespace flash_rt::gemm {
+
+inline constexpr int kNnDirectMaxM = 64;  // 4 m16 tiles
+inline constexpr int kNnDirectCols = 32;  // columns of N per CTA
+
+// Warps per CTA and 32-deep K steps each warp keeps in flight, by m16 tiles: more tiles hold more
+// A fragments and accumulators, so they take fewer steps at once, and fewer warps keep the
+// partial sums in 32 KB of shared memory.
+template <int MT> inline constexpr int kNnDirectWarps = MT <= 2 ? 8 : 4;
+template <int MT> inline constexpr int kNnDirectSteps = MT <= 2 ? 4 : 2;
+
+struct NnDirectArgs {
+  const uint8_t* a = nullptr;        // [M, K] E4M3
+  const uint8_t* b = nullptr;        // [K, N] E4M3
+  void* d = nullptr;                 // [M, N] OutT
+  const float* scale_a = nullptr;    // [1] device, or null (1)
+  const float* scale_b = nullptr;    // [1] device, or null (1)
+  float alpha = 1.f;
+  int M = 0, N = 0, K = 0;
+};
+
+__device__ __forceinline__ uint32_t load_word(const uint8_t* p) {
+  return __ldg(reinterpret_cast<const unsigned int*>(p));
+}
+
+// w[i] = bytes (c0, c1, c2, c3) of row i  ->  t[j] = bytes (row 0, 1, 2, 3) of column j.
+__device__ __forceinline__ void transpose_4x4_bytes(const uint32_t (&w)[4], uint32_t (&t)[4]) {
+  const uint32_t u0 = __byte_perm(w[0], w[1], 0x5140), u1 = __byte_perm(w[0], w[1], 0x7362);
+  const uint32_t v0 = __byte_perm(w[2], w[3], 0x5140), v1 = __byte_perm(w[2], w[3], 0x7362);
+  t[0] = __byte_perm(u0, v0, 0x5410);
+  t[1] = __byte_perm(u0, v0, 0x7632);
+  t[2] = __byte_perm(u1, v1, 0x5410);
+  t[3] = __byte_perm(u1, v1, 0x7632);
+}
+
+// c += A (16 x 32, row) . B (32 x 8, col), E4M3 in, fp32 accumulate.
+__device__ __forceinline__ void mma_e4m3(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  asm("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#else
+  (void)c, (void)a, (void)b0, (void)b1;  // never launched below SM89 (the launcher checks)
+#endif
+}
+
+template <typename T>
+__device__ __forceinline__ void store_row8(T* p, const float (&v)[8]) {
+  device::store_float<8>(p, v);
+}
+template <>
+__device__ __forceinline__ void store_row8<float>(float* p, const float (&v)[8]) {
+  reinterpret_cast<float4*>(p)[0] = make_float4(v[0], v[1], v[2], v[3]);
+  reinterpret_cast<float4*>(p)[1] = make_float4(v[4], v[5], v[6], v[7]);
+}
+
+// Grid: ceil(N / 32) CTAs of kNnDirectWarps<MT> warps; MT = ceil(M / 16) (1 to 4). Needs
+// K % 16 == 0, N % 16 == 0 and 16-byte aligned A, B and D (the GEMM launchers check them).
+template <typename OutT, int MT>
+__global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(const NnDirectArgs p) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+  constexpr int W = kNnDirectWarps<MT>, U = kNnDirectSteps<MT>;
+  __shared__ __align__(16) float part[W][MT * 16][kNnDirectCols];  // MT * W * 2 KB <= 32 KB
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, q = lane & 3;  // mma.sync's group and thread-in-group
+  const int slab = blockIdx.x * kNnDirectCols;
+  const int col = slab + 4 * g;  // the 4 columns whose words this lane loads
+  const int steps = (p.K + 31) / 32;
+
+  float acc[MT][4][4];  // [m16 tile][n8 tile][fragment]
+#pragma unroll
+  for (int m = 0; m < MT; ++m)
+#pragma unroll
+    for (int t = 0; t < 4; ++t)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc[m][t][i] = 0.f;
+
+  for (int s0 = warp; s0 < steps; s0 += W * U) {
+    uint32_t bw[U][2][4];  // [step][k half: rows 0-15 / 16-31][row 4q + i of the half]
+    uint32_t aw[U][MT][4];  // A fragments: (row g, k lo), (g + 8, lo), (g, hi), (g + 8, hi)
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int s = s0 + u * W;
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int k = s * 32 + 16 * h + 4 * q;
+        // K % 16 == 0: a 16-deep half is either inside K or wholly past it.
+        const bool in = s < steps && s * 32 + 16 * h < p.K && col < p.N;
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+          bw[u][h][i] = in ? load_word(p.b + static_cast<int64_t>(k + i) * p.N + col) : 0u;
+      }
+#pragma unroll
+      for (int m = 0; m < MT; ++m) {
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+          const int row = m * 16 + g + 8 * (r & 1), h = r >> 1;
+          const bool in = s < steps && s * 32 + 16 * h < p.K && row < p.M;
+          aw[u][m][r] = in ? load_word(p.a + static_cast<int64_t>(row) * p.K + s * 32 + 16 * h + 4 * q) : 0u;
+        }
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      uint32_t lo[4], hi[4];
+      transpose_4x4_bytes(bw[u][0], lo);
+      transpose_4x4_bytes(bw[u][1], hi);
+#pragma unroll
+      for (int m = 0; m < MT; ++m)
+#pragma unroll
+        for (int t = 0; t < 4; ++t) mma_e4m3(acc[m][t], aw[u][m], lo[t], hi[t]);
+    }
+  }
+
+  // Fragment c0 / c1 of n8 tile t: row g, columns 8q + t / 8q + 4 + t; c2 / c3: row g + 8.
+#pragma unroll
+  for (int m = 0; m < MT; ++m) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      float* dst = &part[warp][m * 16 + g + 8 * h][8 * q];
+      reinterpret_cast<float4*>(dst)[0] = make_float4(acc[m][0][2 * h], acc[m][1][2 * h], acc[m][2][2 * h],
+                                                      acc[m][3][2 * h]);
+      reinterpret_cast<float4*>(dst)[1] = make_float4(acc[m][0][2 * h + 1], acc[m][1][2 * h + 1],
+                                                      acc[m][2][2 * h + 1], acc[m][3][2 * h + 1]);
+    }
+  }
+  __syncthreads();
+
+  float scale = p.alpha;
+  if (p.scale_a) scale *= *p.scale_a;
+  if (p.scale_b) scale *= *p.scale_b;
+  // One (row, 8-column chunk) per thread and pass: MT * 64 chunks.
+  for (int c = threadIdx.x; c < MT * 16 * (kNnDirectCols / 8); c += W * 32) {
+    const int row = c / (kNnDirectCols / 8), cc = (c % (kNnDirectCols / 8)) * 8;
+    // N % 16 == 0 and 8-column chunks: a chunk is wholly inside N or wholly past it.
+    if (row >= p.M || slab + cc >= p.N) continue;
+    float v[8];
+#pragma unroll
+    for (int i = 0; i < 8; ++i) v[i] = 0.f;
+#pragma unroll
+    for (int w = 0; w < W; ++w) {
+      const float4 x = reinterpret_cast<const float4*>(&part[w][row][cc])[0];
+      const float4 y = reinterpret_cast<const float4*>(&part[w][row][cc])[1];
+      v[0] += x.x, v[1] += x.y, v[2] += x.z, v[3] += x.w;
+      v[4] += y.x, v[5] += y.y, v[6] += y.z, v[7] += y.w;
+    }
+#pragma unroll
+    for (int i = 0; i < 8; ++i) v[i] *= scale;
+    store_row8(static_cast<OutT*>(p.d) + static_cast<int64_t>(row) * p.N + slab + cc, v);
+  }
+}
+
+}  // namespace flash_rt::gemm

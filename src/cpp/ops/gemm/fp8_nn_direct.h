@@ -1,0 +1,21 @@
+// Internal to the GEMM group: the small-M FP8 NN kernel (flash_rt/gemm/fp8_nn_direct.cuh) that
+// GemmRunner runs instead of the transpose fallback on SM89/SM90.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "flash_rt/core/dtype.h"
+
+namespace flash_rt::gemm {
+
+// Whether the direct kernel takes an FP8 NN problem of M rows on a device of compute capability
+// `sm` (10 * major + minor): SM89 and SM90, where cuBLASLt refuses FP8 NN, and M <= 64.
+bool fp8_nn_direct_applies(int sm, int M);
+
+// D[M, N] = RN(alpha * (*scale_a) * (*scale_b) * A . B) on `stream` (null scales count as 1).
+// The caller has validated everything (K % 16 == 0, N % 16 == 0, 16-byte aligned operands, out in
+// {F16, BF16, F32}); raises on a launch error.
+void fp8_nn_direct(const char* entry, DType out, const void* a, const void* b, void* d, int M, int N, int K,
+                   float alpha, const float* scale_a, const float* scale_b, cudaStream_t stream);
+
+}  // namespace flash_rt::gemm
