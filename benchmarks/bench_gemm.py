@@ -8,7 +8,8 @@ Shapes are M x K x N. Every provider runs the same problem, D[M, N] bf16 out:
   torch _scaled_mm    _scaled_mm(a8, w8.T, sa, sb)        (NT, per-tensor scales; M padded to 16
                                                           when M % 16 != 0, as torch requires)
   fp8_run_dev         GemmRunner, NT, device scales       (same cuBLASLt arrangement as _scaled_mm)
-  fp8_nn_dev          GemmRunner, NN ([K, N] weight)      (SM90: per-call weight transpose + NT)
+  fp8_nn_dev          GemmRunner, NN ([K, N] weight)      (SM89/SM90: M <= 64 flash-rt's direct kernel,
+                                                          else a per-call weight transpose + NT)
   fp8_nn_dev+tune     the same after autotune_fp8_nn_dev  (64 candidates: the heuristic's, then
                                                           other tiles / swizzle / split-K of them)
   fp8_nn_dev+static   the same with the weight registered (register_static_weight: transposed once)

@@ -40,8 +40,9 @@ inline constexpr int kNnDirectCols = 32;  // columns of N per CTA
 
 // Warps per CTA and 32-deep K steps each warp keeps in flight, by m16 tiles: more tiles hold more
 // A fragments and accumulators, so they take fewer steps at once, and fewer warps keep the
-// partial sums in 32 KB of shared memory.
-template <int MT> inline constexpr int kNnDirectWarps = MT <= 2 ? 8 : 4;
+// partial sums in 32 KB of shared memory. One m16 tile (M <= 16, decode) has few CTAs (N / 32)
+// and little else to do, so it takes 16 warps: twice the loads in flight per SM.
+template <int MT> inline constexpr int kNnDirectWarps = MT == 1 ? 16 : MT == 2 ? 8 : 4;
 template <int MT> inline constexpr int kNnDirectSteps = MT <= 2 ? 4 : 2;
 
 struct NnDirectArgs {
