@@ -11,17 +11,27 @@
 // (docs/RESULTS-2026-11-27-H100-session7.md). This kernel reads B once, in place.
 //
 // Work split: a CTA owns a 32-column slab of N and all M rows (up to 4 m16 tiles); its warps
-// split K in 64-deep units (warp w takes units w, w + W, w + 2W, ...), two mma.sync per unit.
-// K order inside a unit: the MMA pairs lane q's A and B fragments by k position, so any
-// k-permutation applied to both leaves the product unchanged; lane q takes the 16 consecutive
-// k of 16q .. 16q + 15 (its first MMA 16q .. + 7, its second + 8 .. + 15). Its A fragments of a
-// row are then one 16-byte load (four times fewer than in mma.sync's own k order), and its B
-// fragments 16 rows of 4-byte words (4 columns), turned around 4 x 4 bytes at a time with byte
+// split K in 32-deep steps (warp w takes steps w, w + W, w + 2W, ...). Each lane loads 4-byte
+// words (4 columns) from 4 consecutive rows of B and turns the 4 x 4 bytes around with byte
 // permutes into the k-major fragments mma.sync takes, one per n8 tile: slot s of n8 tile t is
 // column slab + 4s + t. With that column order the accumulators give each lane 8 consecutive
 // columns of a row (slab + 8q .. + 7, q = lane % 4), so the warps' partial sums go to shared
 // memory as plain rows, and they are added in warp order (the result does not depend on
 // timing), scaled, rounded once and stored 8 columns per thread.
+//
+// On SM90 the compiler turns each E4M3 mma.sync into two f16 HMMA with conversions (Hopper's own
+// FP8 MMA is wgmma only); on SM89 it is native. The cost grows with M through the A fragment
+// loads (4-byte loads that use half of each 32-byte sector).
+//
+// Measured (H100, bench_gemm.py, docs/RESULTS-2026-11-27-H100-session8.md): 1 x 2048 x 2560 3.9 us
+// (torch._scaled_mm on a K-major weight 3.8; the transpose path 9.0); 64 x 1024 x 8192 11.0 us
+// (_scaled_mm 4.6, transpose path 11.8). Tried and not kept (us at M = 1 / 16 / 64, K 2048, N 2560):
+//   - 16 warps per CTA at M <= 16: 5.1 / 6.7 / -;
+//   - 64-deep K units in a lane-contiguous k order (one 16-byte A load per row and unit): with 4
+//     units in flight 4.8 at M = 1, with 2 (1 above M = 16) 4.9 / 5.3 / 13.3 (faster at M = 8 to
+//     32, slower at 1 and at 48 to 64).
+// Open: M = 64 is 2.4x slower than cuBLASLt on a K-major weight; registering the weight
+// (register_static_weight) gives cuBLASLt's speed at every M.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -36,13 +46,11 @@ namespace flash_rt::gemm {
 inline constexpr int kNnDirectMaxM = 64;  // 4 m16 tiles
 inline constexpr int kNnDirectCols = 32;  // columns of N per CTA
 
-// Warps per CTA and 64-deep K units each warp keeps in flight, by m16 tiles: more tiles hold more
-// A fragments and accumulators, so they take fewer units at once, and fewer warps keep the
-// partial sums in 32 KB of shared memory. H100 (docs/RESULTS-2026-11-27-H100-session8.md): 4 units
-// at one m16 tile were slower than 2 (the compiler then kept fewer loads in flight, 92
-// registers), and 16 warps at one m16 tile slower than 8.
+// Warps per CTA and 32-deep K steps each warp keeps in flight, by m16 tiles: more tiles hold more
+// A fragments and accumulators, so they take fewer steps at once, and fewer warps keep the
+// partial sums in 32 KB of shared memory.
 template <int MT> inline constexpr int kNnDirectWarps = MT <= 2 ? 8 : 4;
-template <int MT> inline constexpr int kNnDirectUnits = MT == 1 ? 2 : 1;
+template <int MT> inline constexpr int kNnDirectSteps = MT <= 2 ? 4 : 2;
 
 struct NnDirectArgs {
   const uint8_t* a = nullptr;        // [M, K] E4M3
@@ -57,8 +65,6 @@ struct NnDirectArgs {
 __device__ __forceinline__ uint32_t load_word(const uint8_t* p) {
   return __ldg(reinterpret_cast<const unsigned int*>(p));
 }
-
-__device__ __forceinline__ uint4 load_quad(const uint8_t* p) { return __ldg(reinterpret_cast<const uint4*>(p)); }
 
 // w[i] = bytes (c0, c1, c2, c3) of row i  ->  t[j] = bytes (row 0, 1, 2, 3) of column j.
 __device__ __forceinline__ void transpose_4x4_bytes(const uint32_t (&w)[4], uint32_t (&t)[4]) {
@@ -97,13 +103,13 @@ __device__ __forceinline__ void store_row8<float>(float* p, const float (&v)[8])
 template <typename OutT, int MT>
 __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(const NnDirectArgs p) {
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
-  constexpr int W = kNnDirectWarps<MT>, U = kNnDirectUnits<MT>;
+  constexpr int W = kNnDirectWarps<MT>, U = kNnDirectSteps<MT>;
   __shared__ __align__(16) float part[W][MT * 16][kNnDirectCols];  // MT * W * 2 KB <= 32 KB
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, q = lane & 3;  // mma.sync's group and thread-in-group
   const int slab = blockIdx.x * kNnDirectCols;
   const int col = slab + 4 * g;  // the 4 columns whose words this lane loads
-  const int units = (p.K + 63) / 64;
+  const int steps = (p.K + 31) / 32;
 
   float acc[MT][4][4];  // [m16 tile][n8 tile][fragment]
 #pragma unroll
@@ -113,46 +119,40 @@ __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc[m][t][i] = 0.f;
 
-  for (int u0 = warp; u0 < units; u0 += W * U) {
-    uint32_t bw[U][16];  // [unit][k 16q + i]: 4 columns of one B row
-    uint4 aw[U][MT][2];  // [unit][m16 tile][row g / g + 8]: k 16q .. 16q + 15
+  for (int s0 = warp; s0 < steps; s0 += W * U) {
+    uint32_t bw[U][2][4];  // [step][k half: rows 0-15 / 16-31][row 4q + i of the half]
+    uint32_t aw[U][MT][4];  // A fragments: (row g, k lo), (g + 8, lo), (g, hi), (g + 8, hi)
 #pragma unroll
     for (int u = 0; u < U; ++u) {
-      const int k = (u0 + u * W) * 64 + 16 * q;
-      // K % 16 == 0: the lane's 16 rows of the unit are all inside K or all past it.
-      const bool in_k = u0 + u * W < units && k < p.K;
-      const bool in_b = in_k && col < p.N;
+      const int s = s0 + u * W;
 #pragma unroll
-      for (int i = 0; i < 16; ++i)
-        bw[u][i] = in_b ? load_word(p.b + static_cast<int64_t>(k + i) * p.N + col) : 0u;
+      for (int h = 0; h < 2; ++h) {
+        const int k = s * 32 + 16 * h + 4 * q;
+        // K % 16 == 0: a 16-deep half is either inside K or wholly past it.
+        const bool in = s < steps && s * 32 + 16 * h < p.K && col < p.N;
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+          bw[u][h][i] = in ? load_word(p.b + static_cast<int64_t>(k + i) * p.N + col) : 0u;
+      }
 #pragma unroll
       for (int m = 0; m < MT; ++m) {
 #pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          const int row = m * 16 + g + 8 * h;
-          aw[u][m][h] = in_k && row < p.M ? load_quad(p.a + static_cast<int64_t>(row) * p.K + k)
-                                          : make_uint4(0u, 0u, 0u, 0u);
+        for (int r = 0; r < 4; ++r) {
+          const int row = m * 16 + g + 8 * (r & 1), h = r >> 1;
+          const bool in = s < steps && s * 32 + 16 * h < p.K && row < p.M;
+          aw[u][m][r] = in ? load_word(p.a + static_cast<int64_t>(row) * p.K + s * 32 + 16 * h + 4 * q) : 0u;
         }
       }
     }
 #pragma unroll
     for (int u = 0; u < U; ++u) {
+      uint32_t lo[4], hi[4];
+      transpose_4x4_bytes(bw[u][0], lo);
+      transpose_4x4_bytes(bw[u][1], hi);
 #pragma unroll
-      for (int j = 0; j < 2; ++j) {  // the unit's two MMAs: k 16q + 8j + (0 .. 3 | 4 .. 7)
-        uint32_t lo[4], hi[4];
-        transpose_4x4_bytes({bw[u][8 * j], bw[u][8 * j + 1], bw[u][8 * j + 2], bw[u][8 * j + 3]}, lo);
-        transpose_4x4_bytes({bw[u][8 * j + 4], bw[u][8 * j + 5], bw[u][8 * j + 6], bw[u][8 * j + 7]}, hi);
+      for (int m = 0; m < MT; ++m)
 #pragma unroll
-        for (int m = 0; m < MT; ++m) {
-          const uint4& r0 = aw[u][m][0];
-          const uint4& r8 = aw[u][m][1];
-          // mma.sync's A registers: (row g, k lo), (row g + 8, k lo), (row g, k hi), (row g + 8, k hi)
-          const uint32_t a[4] = {j == 0 ? r0.x : r0.z, j == 0 ? r8.x : r8.z, j == 0 ? r0.y : r0.w,
-                                 j == 0 ? r8.y : r8.w};
-#pragma unroll
-          for (int t = 0; t < 4; ++t) mma_e4m3(acc[m][t], a, lo[t], hi[t]);
-        }
-      }
+        for (int t = 0; t < 4; ++t) mma_e4m3(acc[m][t], aw[u][m], lo[t], hi[t]);
     }
   }
 
