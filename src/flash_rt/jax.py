@@ -271,8 +271,9 @@ def fp8_gemm_bf16_out(x, w, act_scale, w_scale):
 
     x and w hold E4M3 codes (float8_e4m3fn, or uint8 / int8 bytes); the scales are float32 with
     one element. fp32 accumulation, one rounding to bf16 (cuBLASLt, GemmRunner.fp8_nn_dev).
-    K and N must be multiples of 16. On SM89/SM90 the [K, N] weight is transposed per call
-    (cuBLASLt's FP8 kernels there take only K-contiguous operands).
+    K and N must be multiples of 16. On SM89/SM90 (cuBLASLt's FP8 kernels there take only
+    K-contiguous operands) the [K, N] weight is transposed per call, except for M <= 64 (M = the
+    product of x's leading dims), where flash-rt's own kernel reads it in place.
     """
     entry = "fp8_gemm_bf16_out"
     x = _array(entry, "x", x, FP8_STORAGE)
