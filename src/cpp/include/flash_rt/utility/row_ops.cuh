@@ -21,21 +21,26 @@ namespace flash_rt::utility {
 // benchmark against 1.49 here), so it was not kept either. At S = 256 this kernel runs in the
 // slower of the two timing modes that PDL graphs show at that size (docs/RESULTS-2026-11-27-
 // H100-session6.md); why it does not reach the faster one is open.
+// The next grid is let in after this thread's first loads (pdl_trigger_late in device/launch.cuh
+// says why that can matter), not at the start. EXPERIMENT (session 8): measured in round 8.
 template <typename T, int VEC>
 __global__ void __launch_bounds__(kMaxRowThreads) add_bias_kernel(T* x, const T* b, int64_t rows, int dim) {
-  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
   const int64_t units = dim / VEC;
+  bool triggered = false;
   for (int64_t row = grid_row(); row < rows; row += grid_row_stride()) {
     T* xr = x + row * dim;
     for (int64_t u = grid_unit(); u < units; u += grid_unit_stride()) {
       const int64_t c = u * VEC;
       Vec<T, VEC> v = load_vec<VEC>(xr + c);
       const Vec<T, VEC> w = load_vec<VEC>(b + c);
+      if (!triggered) ::flash_rt::device::pdl_trigger(), triggered = true;
 #pragma unroll
       for (int k = 0; k < VEC; ++k) v.v[k] = round_to<T>(f32(v.v[k]) + f32(w.v[k]));
       store_vec<VEC>(xr + c, v);
     }
   }
+  if (!triggered) ::flash_rt::device::pdl_trigger();  // a thread without work
 }
 
 // dst[r, c] = src[r * src_stride + col_offset + c], c < cols.   dst: [rows, cols] dense;
