@@ -2,6 +2,7 @@
 #include "flash_rt/utility/row_ops.cuh"
 #include "utility/common.cuh"
 #include "utility/utility.h"
+#include "flash_rt/device/elementwise.cuh"
 #include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::utility {
@@ -17,8 +18,16 @@ void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, 
   ready(ck);
   const bool vec8 = vec16_ok({x.data, b.data}, {D}, sizeof(T));
   const Launch l = plan_rows(S, vec8 ? D / 8 : D);
-  if (vec8) ::flash_rt::device::launch(add_bias_kernel<T, 8>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b), S, D);
-  else ::flash_rt::device::launch(add_bias_kernel<T, 1>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b), S, D);
+  int sms = 0;
+  check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
+             "cudaDeviceGetAttribute");
+  const bool late = ::flash_rt::device::ew_trigger_late(int64_t{l.grid.x} * l.grid.y, sms);
+  if (vec8)
+    ::flash_rt::device::launch(add_bias_kernel<T, 8>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b),
+                               S, D, late);
+  else
+    ::flash_rt::device::launch(add_bias_kernel<T, 1>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b),
+                               S, D, late);
   check_launch(ck.entry());
 }
 

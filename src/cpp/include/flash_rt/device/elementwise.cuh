@@ -62,15 +62,25 @@ struct EwPlan {
   uint32_t div_mul = 0;    // v / row_vecs for v < 2^32 as (umulhi(v, div_mul) + v) >> div_shr
   uint32_t div_shr = 0;    // (Granlund-Montgomery; row-wise spaces of < 2^32 vectors)
   int64_t blocks = 1;      // grid size (run_elementwise rejects more than a grid holds)
+  bool trigger_late = false;  // PDL: let the next grid in after the loads (ew_trigger_late)
 };
+
+// Whether a grid lets the next one in (PDL) after its loads rather than at its start: grids of at
+// least one CTA per SM. H100, session 8: in-place add_bias at S = 256 (256 CTAs) took 1.68 us with
+// the early signal and 1.24 with the late one in every capture, while at S = 1 (one CTA) the late
+// signal cost 0.13 us (0.79 -> 0.92): there the next grid's launch is what overlaps.
+inline bool ew_trigger_late(int64_t blocks, int num_sms) { return num_sms > 0 && blocks >= num_sms; }
 
 // Blocks cover kEwThreads * ITEMS consecutive vectors; item k of thread t is vector
 // block_base + k * kEwThreads + t (coalesced across the warp for every k). ITEMS is a
 // template parameter so that the one-item kernel (every inference size) keeps its registers
 // low (~32 at VEC 8: full occupancy), and only the large-size kernel holds 4 items' operands.
+// PDL: large grids let the next grid in after this thread's loads are issued, small ones at the
+// start (ew_trigger_late).
 template <class Op, int VEC, int ITEMS>
 __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const EwPlan p) {
-  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
+  if (!p.trigger_late) ::flash_rt::device::pdl_trigger();
   op.init();
   const int64_t first = static_cast<int64_t>(blockIdx.x) * (kEwThreads * ITEMS) + threadIdx.x;
   int64_t row0 = 0, col0 = first;  // position of the thread's first vector
@@ -101,6 +111,7 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
       }
     }
   }
+  if (p.trigger_late) ::flash_rt::device::pdl_trigger();
   {
     int64_t row = row0, col = col0;
 #pragma unroll
@@ -224,7 +235,8 @@ void run_elementwise(const ArgCheck& ck, const Op& op, int64_t rows, int64_t col
   int sms = 0;
   check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
              "cudaDeviceGetAttribute");
-  const EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, vec_ok, Op::kHeavyMath, sms);
+  EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, vec_ok, Op::kHeavyMath, sms);
+  p.trigger_late = ew_trigger_late(p.blocks, sms);
   if (p.blocks > 0x7FFFFFFF)  // 2^31 - 1 blocks of 256 threads: ~5e11 elements
     throw_error(ErrorKind::kValue, ck.entry(), ": ", rows, " x ", cols, " elements are more than one launch covers");
   launch_elementwise(op, p, as_stream(stream));

@@ -18,16 +18,20 @@ namespace flash_rt::utility {
 // 1.60, but S = 1 0.92 against 0.78 and S = 4096 7.97 against 7.05). A third, 4-element
 // vectors at S = 256 (the elementwise template's VEC 4 band), timed 1.30 us in some CUDA-graph
 // captures and 1.67-1.71 in others (benchmarks/probe_capture_spread.py; bf16 1.67 in the
-// benchmark against 1.49 here), so it was not kept either. At S = 256 this kernel runs in the
-// slower of the two timing modes that PDL graphs show at that size (docs/RESULTS-2026-11-27-
-// H100-session6.md); why it does not reach the faster one is open.
-// The next grid is let in after this thread's first loads (pdl_trigger_late in device/launch.cuh
-// says why that can matter), not at the start. EXPERIMENT (session 8): measured in round 8.
+// benchmark against 1.49 here), so it was not kept either. Until session 8 this kernel ran in the
+// slower of the two timing modes that PDL graphs show at S = 256 (docs/RESULTS-2026-11-27-H100-
+// session6.md). What moved it: the next grid is now let in after this thread's first loads are
+// issued, not at the start (pdl_trigger_late in device/launch.cuh has the norms' case). H100, six
+// separate captures each (benchmarks/probe_capture_spread.py, session 8 round 8): fp16 1.68-1.69
+// -> 1.24-1.25 us, bf16 1.48-1.52 -> 1.26; S = 1 0.78 -> 0.92-0.93 us is the price (compile 1.15).
+// `trigger_late`: device/elementwise.cuh's ew_trigger_late for this grid.
 template <typename T, int VEC>
-__global__ void __launch_bounds__(kMaxRowThreads) add_bias_kernel(T* x, const T* b, int64_t rows, int dim) {
+__global__ void __launch_bounds__(kMaxRowThreads)
+    add_bias_kernel(T* x, const T* b, int64_t rows, int dim, bool trigger_late) {
   ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
   const int64_t units = dim / VEC;
-  bool triggered = false;
+  bool triggered = !trigger_late;
+  if (triggered) ::flash_rt::device::pdl_trigger();
   for (int64_t row = grid_row(); row < rows; row += grid_row_stride()) {
     T* xr = x + row * dim;
     for (int64_t u = grid_unit(); u < units; u += grid_unit_stride()) {
