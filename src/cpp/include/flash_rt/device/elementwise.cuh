@@ -68,15 +68,18 @@ struct EwPlan {
 // Whether a grid lets the next one in (PDL) after its loads rather than at its start: grids of at
 // least one CTA per SM. H100, session 8: in-place add_bias at S = 256 (256 CTAs) took 1.68 us with
 // the early signal and 1.24 with the late one in every capture, while at S = 1 (one CTA) the late
-// signal cost 0.13 us (0.79 -> 0.92): there the next grid's launch is what overlaps.
+// signal cost 0.13 us (0.79 -> 0.92): there the next grid's launch is what overlaps. In this
+// template only flat ops take it (launch_elementwise): at S = 256 it sped up GEGLU 1.45 -> 1.29
+// us and GELU / SiLU / ReLU by 0.04-0.08, but the row-wise merged GEGLU went 1.60 -> 2.27 us
+// (round 9; why is open). Flat gpu_cast_fp32_to_fp16 went 1.45 -> 1.51 (compile 1.51-1.57).
 inline bool ew_trigger_late(int64_t blocks, int num_sms) { return num_sms > 0 && blocks >= num_sms; }
 
 // Blocks cover kEwThreads * ITEMS consecutive vectors; item k of thread t is vector
 // block_base + k * kEwThreads + t (coalesced across the warp for every k). ITEMS is a
 // template parameter so that the one-item kernel (every inference size) keeps its registers
 // low (~32 at VEC 8: full occupancy), and only the large-size kernel holds 4 items' operands.
-// PDL: large grids let the next grid in after this thread's loads are issued, small ones at the
-// start (ew_trigger_late).
+// PDL: large grids of flat ops let the next grid in after this thread's loads are issued, the
+// others at the start (ew_trigger_late).
 template <class Op, int VEC, int ITEMS>
 __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const EwPlan p) {
   ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
@@ -236,7 +239,7 @@ void run_elementwise(const ArgCheck& ck, const Op& op, int64_t rows, int64_t col
   check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
              "cudaDeviceGetAttribute");
   EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, vec_ok, Op::kHeavyMath, sms);
-  p.trigger_late = ew_trigger_late(p.blocks, sms);
+  p.trigger_late = !Op::kRowwise && ew_trigger_late(p.blocks, sms);
   if (p.blocks > 0x7FFFFFFF)  // 2^31 - 1 blocks of 256 threads: ~5e11 elements
     throw_error(ErrorKind::kValue, ck.entry(), ": ", rows, " x ", cols, " elements are more than one launch covers");
   launch_elementwise(op, p, as_stream(stream));
