@@ -37,6 +37,10 @@ NK16 = ((8, 8), (7, 5), (40, 24), (1000, 520))     # (N, K)
 NK8 = ((16, 16), (48, 32), (256, 512), (1024, 2048))
 P16 = [pytest.param(M, N, K, id=f"M{M}-N{N}-K{K}") for M in MS for N, K in NK16]
 P8 = [pytest.param(M, N, K, id=f"M{M}-N{N}-K{K}") for M in MS for N, K in NK8]
+# The small-M FP8 NN kernel's edge cases (see the section on it below).
+DIRECT = [pytest.param(M, N, K, id=f"M{M}-N{N}-K{K}") for M, N, K in (
+    (1, 16, 16), (2, 48, 48), (16, 80, 2064), (17, 32, 4096), (33, 4112, 272), (48, 2576, 1040),
+    (64, 112, 80), (65, 48, 48))]
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +159,7 @@ def test_fp8_nn_bias(runner, method, M, N, K):
     check(D, ref, method)
 
 
-@pytest.mark.parametrize("M, N, K", P8)
+@pytest.mark.parametrize("M, N, K", P8 + DIRECT)  # DIRECT: the small-M kernel's edge cases (below)
 @pytest.mark.parametrize("entry, out", [("fp8_gemm_descale_fp16", torch.float16),
                                         ("fp8_gemm_descale_bf16out", torch.bfloat16),
                                         ("fp8_gemm_descale_f32out", torch.float32)])
@@ -289,25 +293,8 @@ def test_capture_before_warm_up_raises(fvk):
 # M <= 64 with an unregistered weight reads the [K, N] weight in place. Shapes: every m16-tile
 # count (1-4) with a partial last tile, N with a half-filled last 32-column slab (N % 32 == 16),
 # K with a half-filled last 32-deep step (K % 32 == 16), a K that leaves most warps idle (16),
-# a long K (4096), and M = 65 (the transpose path, at the boundary). Elsewhere these run the
-# usual paths and must give the same results.
-
-DIRECT = [pytest.param(M, N, K, id=f"M{M}-N{N}-K{K}") for M, N, K in (
-    (1, 16, 16), (2, 48, 48), (16, 80, 2064), (17, 32, 4096), (33, 4112, 272), (48, 2576, 1040),
-    (64, 112, 80), (65, 48, 48))]
-
-
-@pytest.mark.parametrize("M, N, K", DIRECT)
-@pytest.mark.parametrize("entry, out", [("fp8_gemm_descale_fp16", torch.float16),
-                                        ("fp8_gemm_descale_bf16out", torch.bfloat16),
-                                        ("fp8_gemm_descale_f32out", torch.float32)])
-def test_fp8_nn_small_m(fvk, entry, out, M, N, K):
-    g = gen("direct", entry, M, N, K)
-    A, sa, a64 = fp8_operand((M, K), g)
-    B, sb, b64 = fp8_operand((K, N), g)
-    C = Guarded((M, N), out)
-    getattr(fvk, entry)(A, B, C.tensor, M, N, K, sa, sb)
-    check(C, a64 @ b64, entry)
+# a long K (4096), and M = 65 (the transpose path, at the boundary): DIRECT, run by
+# test_fp8_gemm_descale. Elsewhere these run the usual paths and must give the same results.
 
 
 def test_fp8_nn_small_m_is_deterministic(runner):
