@@ -244,7 +244,7 @@ void ew_time(const char* name, const Op& op, int64_t rows, int64_t cols, int sms
   printf("  %-8s S=%-5lld H=%lld (plan: vec %d)", name, (long long)rows, (long long)cols, cur);
   for (int vec : {8, 4, 2, 1}) {
     EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec, sms);
-    p.trigger_late = !Op::kRowwise && ew_trigger_late(p.blocks, sms);
+    p.trigger_late = (!Op::kRowwise || p.vec == 4) && ew_trigger_late(p.blocks, sms);
     float t = vec == 8 ? ew_time_at<Op, 8>(op, p, s) : vec == 4 ? ew_time_at<Op, 4>(op, p, s)
             : vec == 2 ? ew_time_at<Op, 2>(op, p, s) : ew_time_at<Op, 1>(op, p, s);
     printf("  v%d %.3f", vec, t);

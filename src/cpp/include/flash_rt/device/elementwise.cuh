@@ -159,14 +159,17 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 // 1.24 (one 1.50), and the casts kept 1.15. Why: with PDL the next grid's CTAs wait in the
 // slots beside the running grid; a grid of about half the slots leaves the two grids one half
 // each on every SM (our reading of the numbers; not verified with a profiler). At S = 1024 VEC 4
-// was slower (2048 CTAs: ReLU 2.88 against 2.17), so the rule keeps to that one band. Flat ops
-// only: the merged GEGLU (row-wise) went from 1.58-1.61 to 1.68-1.71 us at VEC 4.
+// was slower (2048 CTAs: ReLU 2.88 against 2.17), so the rule keeps to that one band. Row-wise ops
+// too since session 8, with the late PDL signal (ew_trigger_late): the merged GEGLU at S = 256 went
+// from 1.58-1.61 to 1.68-1.71 us at VEC 4 with the early signal (session 6), but took 1.54-1.55
+// with the late one (round 11 of session 8; bias_residual_fp16 1.27, gate_geglu_merged_fp8 1.83).
+// UNTESTED as a rule (branch next-rowwise-band): run tests/fused and the fused quick set.
 inline int elementwise_width(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, bool heavy_math,
                              int num_sms) {
   if (!vec_ok) return 1;
   const int64_t n = rows * cols;
   const int64_t vec4_blocks = (n / 4 + kEwThreads - 1) / kEwThreads;
-  if (!rowwise && vec4_blocks > int64_t{num_sms} * 2 && vec4_blocks <= int64_t{num_sms} * 4) return 4;
+  if (vec4_blocks > int64_t{num_sms} * 2 && vec4_blocks <= int64_t{num_sms} * 4) return 4;
   const int64_t vec2_blocks = (n / 2 + kEwThreads - 1) / kEwThreads;
   return vec2_blocks <= int64_t{num_sms} * (heavy_math ? 8 : 1) ? 2 : 8;
 }
@@ -239,7 +242,9 @@ void run_elementwise(const ArgCheck& ck, const Op& op, int64_t rows, int64_t col
   check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
              "cudaDeviceGetAttribute");
   EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, vec_ok, Op::kHeavyMath, sms);
-  p.trigger_late = !Op::kRowwise && ew_trigger_late(p.blocks, sms);
+  // Row-wise ops take the late signal only in the 4-element band (round 11 of session 8: at their
+  // other widths it made the merged GEGLU slower, 1.60 -> 2.27 us at S = 256 with 2-element vectors).
+  p.trigger_late = (!Op::kRowwise || p.vec == 4) && ew_trigger_late(p.blocks, sms);
   if (p.blocks > 0x7FFFFFFF)  // 2^31 - 1 blocks of 256 threads: ~5e11 elements
     throw_error(ErrorKind::kValue, ck.entry(), ": ", rows, " x ", cols, " elements are more than one launch covers");
   launch_elementwise(op, p, as_stream(stream));
