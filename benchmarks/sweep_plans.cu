@@ -23,6 +23,7 @@
 #include "flash_rt/activation/activation.cuh"
 #include "flash_rt/utility/row_ops.cuh"
 #include "flash_rt/utility/grid.cuh"
+#include "graph_timer.cuh"
 using namespace flash_rt::norm;
 using SpecRms = NormSpec<__half, Stat::kRms, Affine::kWeight, Modulate::kNone, Out::kSame>;
 using SpecLnFp8 = NormSpec<__half, Stat::kLayer, Affine::kWeightBias, Modulate::kNone, Out::kFp8>;
@@ -126,33 +127,6 @@ __global__ void copy_kernel(const int4* in, int4* out, int n) {
   if (i < n) out[i] = in[i];
 }
 
-#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { printf("CUDA error %s at %s:%d (%s)\n", \
-    cudaGetErrorString(e_), __FILE__, __LINE__, #x); exit(1); } } while (0)
-template <class F>
-float time_graph(F launch_once, cudaStream_t s) {
-  const int kCalls = 200;
-  for (int i = 0; i < 3; ++i) launch_once();
-  CK(cudaGetLastError());
-  CK(cudaStreamSynchronize(s));
-  cudaGraph_t g = nullptr; cudaGraphExec_t ge = nullptr;
-  CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-  for (int i = 0; i < kCalls; ++i) launch_once();
-  CK(cudaStreamEndCapture(s, &g));
-  CK(cudaGraphInstantiate(&ge, g, 0));
-  cudaEvent_t a, b; cudaEventCreate(&a); cudaEventCreate(&b);
-  float best = 1e9;
-  for (int r = 0; r < 7; ++r) {
-    cudaGraphLaunch(ge, s);
-    cudaEventRecord(a, s);
-    for (int k = 0; k < 5; ++k) cudaGraphLaunch(ge, s);
-    cudaEventRecord(b, s);
-    cudaEventSynchronize(b);
-    float ms; cudaEventElapsedTime(&ms, a, b);
-    best = std::min(best, ms * 1000.f / (5 * kCalls));
-  }
-  cudaGraphExecDestroy(ge); cudaGraphDestroy(g);
-  return best;
-}
 
 void glu_sweep(__half* x, __half* y, cudaStream_t s, int sms);
 template <class Spec>

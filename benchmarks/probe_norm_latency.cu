@@ -1,0 +1,159 @@
+// Where the time of a one-row norm goes (a measurement tool, not part of the package).
+//
+// At S = 1 and 16, D = 2048 fp16, the shipped rms_norm_fp16 kernel takes 1.34-1.40 us per call
+// under graph replay with PDL, where a 16-byte copy of the same bytes takes about 0.75-0.84
+// (sessions 2, 3 and 7; every threads-per-row plan timed the same). This ladder adds one piece of
+// the norm at a time to the copy, each a separate hand-written kernel with one 16-byte vector per
+// thread and one row per CTA of 256 threads, then times the shipped kernel under its own plan and
+// a few others, all in the same process and graph protocol as benchmarks/sweep_plans.cu.
+//
+// Build and run on the GPU machine (one arch), e.g. inside a gpu-check round:
+//   FLASH_RT_ROUND_EXTRA='nvcc -O3 -std=c++20 -arch=sm_90a -I src/cpp/include -I src/cpp \
+//     benchmarks/probe_norm_latency.cu src/cpp/ops/core/launch.cu -o /tmp/probe && /tmp/probe' \
+//     bash ci/gpu-check.sh round
+#include <cuda_fp16.h>
+#include <cstdio>
+#include <cstdlib>
+#include <algorithm>
+
+#include "flash_rt/norm/row_norm.cuh"
+#include "graph_timer.cuh"
+
+using namespace flash_rt::norm;
+namespace dv = flash_rt::device;
+using SpecRms = NormSpec<__half, Stat::kRms, Affine::kWeight, Modulate::kNone, Out::kSame>;
+
+// The rungs, each adding one thing to the one below.
+enum Rung : int {
+  kCopy = 0,       // y = x
+  kWeight,         // y = x * w                          (+ a second load)
+  kWarpSum,        // y = x * warp_sum(x^2)              (+ 5 shuffles)
+  kBlockSum,       // y = x * row_sum(x^2)               (+ shared memory and a barrier)
+  kRms,            // y = x * rsqrt(mean(x^2) + eps) * w (the whole RMSNorm, hand-written)
+  kRmsLate,        // as kRms, the PDL trigger after the reduction
+  kRmsNoTrigger,   // as kRms, no explicit trigger (the grid's end triggers)
+  kRmsBounds1024,  // as kRms, compiled with __launch_bounds__(1024, 1) like the shipped kernel
+  kRungs
+};
+const char* kRungNames[kRungs] = {"copy", "x * w", "+ warp sum", "+ block sum (smem, barrier)",
+                                  "rms norm, hand-written", "  trigger after the reduction",
+                                  "  no explicit trigger", "  __launch_bounds__(1024, 1)"};
+
+template <int R>
+__device__ __forceinline__ void rung_body(const int4* x, const int4* w, int4* y, float eps) {
+  __shared__ float scratch[32];
+  dv::pdl_wait();
+  if (R != kRmsLate && R != kRmsNoTrigger) dv::pdl_trigger();
+  const int row = blockIdx.x, t = threadIdx.x;
+  const int4 xv = x[row * blockDim.x + t];
+  if constexpr (R == kCopy) {
+    y[row * blockDim.x + t] = xv;
+    return;
+  } else {
+    const __half2* xh = reinterpret_cast<const __half2*>(&xv);
+    float f[8];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const float2 p = __half22float2(xh[i]);
+      f[2 * i] = p.x;
+      f[2 * i + 1] = p.y;
+    }
+    float mul = 1.f;
+    if constexpr (R >= kWarpSum) {
+      float acc = 0.f;
+#pragma unroll
+      for (int i = 0; i < 8; ++i) acc += f[i] * f[i];
+      if constexpr (R == kWarpSum) {
+        mul = dv::warp_sum(acc);
+      } else {
+        acc = dv::warp_sum(acc);
+        if ((t & 31) == 0) scratch[t >> 5] = acc;
+        __syncthreads();
+        float tot = 0.f;
+        for (int i = 0; i < static_cast<int>(blockDim.x >> 5); ++i) tot += scratch[i];
+        mul = R == kBlockSum ? tot : rsqrtf(tot * (1.f / 2048.f) + eps);
+      }
+    }
+    if (R == kRmsLate) dv::pdl_trigger();
+    float wf[8];
+#pragma unroll
+    for (int i = 0; i < 8; ++i) wf[i] = 1.f;
+    if constexpr (R == kWeight || R >= kRms) {
+      const int4 wv = w[t];
+      const __half2* wh = reinterpret_cast<const __half2*>(&wv);
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const float2 p = __half22float2(wh[i]);
+        wf[2 * i] = p.x;
+        wf[2 * i + 1] = p.y;
+      }
+    }
+    int4 out;
+    __half2* oh = reinterpret_cast<__half2*>(&out);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) oh[i] = __floats2half2_rn(f[2 * i] * mul * wf[2 * i], f[2 * i + 1] * mul * wf[2 * i + 1]);
+    y[row * blockDim.x + t] = out;
+  }
+}
+
+template <int R>
+__global__ void __launch_bounds__(256) rung_kernel(const int4* x, const int4* w, int4* y, float eps) {
+  rung_body<R>(x, w, y, eps);
+}
+__global__ void __launch_bounds__(1024, 1) rung_kernel_1024(const int4* x, const int4* w, int4* y, float eps) {
+  rung_body<kRms>(x, w, y, eps);
+}
+
+template <int R>
+float time_rung(int S, const __half* x, const __half* w, __half* y, cudaStream_t s) {
+  const auto* xi = reinterpret_cast<const int4*>(x);
+  const auto* wi = reinterpret_cast<const int4*>(w);
+  auto* yi = reinterpret_cast<int4*>(y);
+  if constexpr (R == kRmsBounds1024)
+    return time_graph([&] { dv::launch(rung_kernel_1024, dim3(S), dim3(256), 0, s, xi, wi, yi, 1e-6f); }, s);
+  else
+    return time_graph([&] { dv::launch(rung_kernel<R>, dim3(S), dim3(256), 0, s, xi, wi, yi, 1e-6f); }, s);
+}
+
+template <int... R>
+void ladder(int S, const __half* x, const __half* w, __half* y, cudaStream_t s,
+            std::integer_sequence<int, R...>) {
+  ((printf("  S=%-3d %-32s %.3f us\n", S, kRungNames[R], time_rung<R>(S, x, w, y, s))), ...);
+}
+
+int main() {
+  setvbuf(stdout, nullptr, _IONBF, 0);
+  const int D = 2048, maxS = 64;
+  __half *x, *y, *w;
+  cudaMalloc(&x, sizeof(__half) * maxS * D);
+  cudaMalloc(&y, sizeof(__half) * maxS * D);
+  cudaMalloc(&w, sizeof(__half) * D);
+  cudaMemset(x, 0x3c, sizeof(__half) * maxS * D);
+  cudaMemset(w, 0x3c, sizeof(__half) * D);
+  cudaStream_t s;
+  cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+  int sms;
+  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+  for (int S : {1, 16}) {
+    printf("== S = %d, D = %d, fp16, one 16-byte vector per thread, 256 threads per row\n", S, D);
+    ladder(S, x, w, y, s, std::make_integer_sequence<int, kRungs>{});
+    NormArgs<__half> a;
+    a.x = x; a.out = y; a.weight = w; a.rows = S; a.dim = D; a.eps = 1e-6f;
+    const RowPlan cur = plan_rows(S, D, true, sms, 1024);
+    printf("  S=%-3d shipped kernel, its plan (tpr=%d rpc=%d it=%d)  %.3f us\n", S, cur.tpr, cur.rows_per_cta,
+           cur.iters, time_graph([&] { launch_norm_rows<SpecRms>(a, cur, s); }, s));
+    for (int tpr : {32, 64, 128, 256}) {
+      RowPlan p = cur;
+      p.tpr = tpr;
+      p.rows_per_cta = 1;
+      p.iters = (D / 8 + tpr - 1) / tpr;
+      p.cache = p.iters <= kSmallIters ? kSmallIters : kMaxIters;
+      p.prefetch = p.cache == kSmallIters;
+      printf("  S=%-3d shipped kernel, tpr=%-4d it=%d  %.3f us\n", S, tpr, p.iters,
+             time_graph([&] { launch_norm_rows<SpecRms>(a, p, s); }, s));
+    }
+  }
+  const cudaError_t e = cudaDeviceSynchronize();
+  printf("status %s\n", cudaGetErrorString(e));
+  return e == cudaSuccess ? 0 : 1;
+}
