@@ -33,17 +33,24 @@ enum Rung : int {
   kRmsLate,        // as kRms, the PDL trigger after the reduction
   kRmsNoTrigger,   // as kRms, no explicit trigger (the grid's end triggers)
   kRmsBounds1024,  // as kRms, compiled with __launch_bounds__(1024, 1) like the shipped kernel
+  kRmsVec,         // as kRms, the cross-warp step by device/reduce.cuh (16-byte loads, a tree)
+  kRmsVecLate,     // as kRmsVec, the PDL trigger after the reduction
+  kRmsShfl,        // as kRms, the cross-warp step as one shared load per lane and a shuffle tree
+  kRmsShflLate,    // as kRmsShfl, the PDL trigger after the reduction
   kRungs
 };
 const char* kRungNames[kRungs] = {"copy", "x * w", "+ warp sum", "+ block sum (smem, barrier)",
                                   "rms norm, hand-written", "  trigger after the reduction",
-                                  "  no explicit trigger", "  __launch_bounds__(1024, 1)"};
+                                  "  no explicit trigger", "  __launch_bounds__(1024, 1)",
+                                  "  row_sum (vector combine)", "  row_sum, trigger after it",
+                                  "  shuffle combine", "  shuffle combine, trigger after it"};
 
 template <int R>
 __device__ __forceinline__ void rung_body(const int4* x, const int4* w, int4* y, float eps) {
-  __shared__ float scratch[32];
+  __shared__ __align__(16) float scratch[32];
   dv::pdl_wait();
-  if (R != kRmsLate && R != kRmsNoTrigger) dv::pdl_trigger();
+  constexpr bool kLate = R == kRmsLate || R == kRmsVecLate || R == kRmsShflLate;
+  if (!kLate && R != kRmsNoTrigger) dv::pdl_trigger();
   const int row = blockIdx.x, t = threadIdx.x;
   const int4 xv = x[row * blockDim.x + t];
   if constexpr (R == kCopy) {
@@ -65,6 +72,16 @@ __device__ __forceinline__ void rung_body(const int4* x, const int4* w, int4* y,
       for (int i = 0; i < 8; ++i) acc += f[i] * f[i];
       if constexpr (R == kWarpSum) {
         mul = dv::warp_sum(acc);
+      } else if constexpr (R >= kRmsShfl) {
+        acc = dv::warp_sum(acc);
+        if ((t & 31) == 0) scratch[t >> 5] = acc;
+        __syncthreads();
+        const int warps = blockDim.x >> 5;
+        float tot = scratch[t & (warps - 1)];
+        for (int o = warps >> 1; o > 0; o >>= 1) tot += __shfl_xor_sync(0xffffffffu, tot, o);
+        mul = rsqrtf(tot * (1.f / 2048.f) + eps);
+      } else if constexpr (R >= kRmsVec) {
+        mul = rsqrtf(dv::row_sum(acc, scratch) * (1.f / 2048.f) + eps);
       } else {
         acc = dv::warp_sum(acc);
         if ((t & 31) == 0) scratch[t >> 5] = acc;
@@ -74,7 +91,7 @@ __device__ __forceinline__ void rung_body(const int4* x, const int4* w, int4* y,
         mul = R == kBlockSum ? tot : rsqrtf(tot * (1.f / 2048.f) + eps);
       }
     }
-    if (R == kRmsLate) dv::pdl_trigger();
+    if (kLate) dv::pdl_trigger();
     float wf[8];
 #pragma unroll
     for (int i = 0; i < 8; ++i) wf[i] = 1.f;
@@ -123,7 +140,7 @@ void ladder(int S, const __half* x, const __half* w, __half* y, cudaStream_t s,
 
 int main() {
   setvbuf(stdout, nullptr, _IONBF, 0);
-  const int D = 2048, maxS = 64;
+  const int D = 2048, maxS = 256;
   __half *x, *y, *w;
   cudaMalloc(&x, sizeof(__half) * maxS * D);
   cudaMalloc(&y, sizeof(__half) * maxS * D);
@@ -134,6 +151,21 @@ int main() {
   cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
   int sms;
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+  // The shipped kernel under its plan with the PDL trigger forced early (at the start) or late
+  // (after the statistics), at the sizes where pdl_trigger_late picks early.
+  for (int S : {1, 16, 64, 256}) {
+    NormArgs<__half> a;
+    a.x = x; a.out = y; a.weight = w; a.rows = S; a.dim = D; a.eps = 1e-6f;
+    const RowPlan p = plan_rows(S, D, true, sms, 1024);
+    const dim3 block(p.tpr, p.rows_per_cta), grid((S + p.rows_per_cta - 1) / p.rows_per_cta);
+    float t[2];
+    for (int late = 0; late < 2; ++late) {
+      a.pdl_trigger_late = late;
+      t[late] = time_graph([&] { dv::launch(norm_rows_kernel<SpecRms, 8, kSmallIters>, grid, block, 0, s, a, p.iters); }, s);
+    }
+    printf("  S=%-4d shipped kernel (tpr=%d it=%d prefetch=%d): trigger early %.3f  late %.3f us\n", S, p.tpr, p.iters,
+           int(p.prefetch), t[0], t[1]);
+  }
   for (int S : {1, 16}) {
     printf("== S = %d, D = %d, fp16, one 16-byte vector per thread, 256 threads per row\n", S, D);
     ladder(S, x, w, y, s, std::make_integer_sequence<int, kRungs>{});

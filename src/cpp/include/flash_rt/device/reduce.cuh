@@ -1,5 +1,14 @@
 // Sums across the threads that share one row: a warp shuffle tree, then (when a row spans
-// several warps) one exchange through shared memory.
+// several warps) one exchange through shared memory: each warp's lane 0 writes its partial, and
+// after the barrier every lane reads one partial (lane mod warps) and a second shuffle tree adds
+// them. Every lane of the row gets the same value: at each butterfly step the two partners add
+// the same two numbers (a + b == b + a exactly), so the order is fixed and the result
+// deterministic.
+// Until session 9 each thread summed the partials in a loop of shared-memory reads; with the PDL
+// trigger after the reduction (norm/row_norm.cuh) the shuffle tree is faster: RMSNorm, S = 1, D =
+// 2048, 8 warps, H100 (benchmarks/probe_norm_latency.cu): 1.11 us with the loop, 1.01 with the
+// tree (equal, 1.20, with the trigger at the start, where the reduction is not on the path that
+// decides the time).
 #pragma once
 
 namespace flash_rt::device {
@@ -22,8 +31,8 @@ __device__ __forceinline__ float row_sum(float v, float* scratch) {
   float* partial = scratch + 32 * threadIdx.y;
   if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
   __syncthreads();
-  float total = 0.f;
-  for (int w = 0; w < warps_per_row; ++w) total += partial[w];
+  float total = partial[threadIdx.x & (warps_per_row - 1)];
+  for (int o = warps_per_row >> 1; o > 0; o >>= 1) total += __shfl_xor_sync(0xffffffffu, total, o);
   return total;
 }
 
@@ -40,10 +49,10 @@ __device__ __forceinline__ float2 row_sum2(float2 v, float* scratch) {
   float2* partial = reinterpret_cast<float2*>(scratch) + 32 * threadIdx.y;
   if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = v;
   __syncthreads();
-  float2 total = make_float2(0.f, 0.f);
-  for (int w = 0; w < warps_per_row; ++w) {
-    total.x += partial[w].x;
-    total.y += partial[w].y;
+  float2 total = partial[threadIdx.x & (warps_per_row - 1)];
+  for (int o = warps_per_row >> 1; o > 0; o >>= 1) {
+    total.x += __shfl_xor_sync(0xffffffffu, total.x, o);
+    total.y += __shfl_xor_sync(0xffffffffu, total.y, o);
   }
   return total;
 }

@@ -482,7 +482,12 @@ void launch_norm_rows_with(NormArgs<T> a, int iters, dim3 grid, dim3 block, cuda
   if (cudaGetDevice(&dev) == cudaSuccess &&
       cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess) {
     const int threads = static_cast<int>(block.x * block.y);
-    a.pdl_trigger_late = dv::pdl_trigger_late(grid.x, dv::ctas_per_sm<Kernel>(dev, threads), sms);
+    // Grids of at most one CTA per SM (decode and small batches) also signal late, after the
+    // statistics: H100, benchmarks/probe_norm_latency.cu (session 9), rms_norm_fp16 D = 2048 at
+    // S = 1 / 16 / 64 / 256: 1.17 / 1.22 / 1.23 / 1.58 us signalling at the start, 1.03 / 1.08 /
+    // 1.21 / 1.54-1.57 after the statistics. Larger grids follow the parked-CTA rule.
+    a.pdl_trigger_late = static_cast<int>(grid.x) <= sms ||
+                         dv::pdl_trigger_late(grid.x, dv::ctas_per_sm<Kernel>(dev, threads), sms);
   } else {
     (void)cudaGetLastError();
   }
