@@ -482,11 +482,13 @@ void launch_norm_rows_with(NormArgs<T> a, int iters, dim3 grid, dim3 block, cuda
   if (cudaGetDevice(&dev) == cudaSuccess &&
       cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess) {
     const int threads = static_cast<int>(block.x * block.y);
-    // Grids of at most one CTA per SM (decode and small batches) also signal late, after the
-    // statistics: H100, benchmarks/probe_norm_latency.cu (session 9), rms_norm_fp16 D = 2048 at
-    // S = 1 / 16 / 64 / 256: 1.17 / 1.22 / 1.23 / 1.58 us signalling at the start, 1.03 / 1.08 /
-    // 1.21 / 1.54-1.57 after the statistics. Larger grids follow the parked-CTA rule.
-    a.pdl_trigger_late = static_cast<int>(grid.x) <= sms ||
+    // Grids of at most 4 CTAs per SM with rows of >= 128 threads also signal late, after the
+    // statistics. H100, benchmarks/probe_norm_latency.cu (session 9), D = 2048, early / late:
+    //   rms_norm_fp16          S = 1 1.17 / 1.03 us, 16 1.22 / 1.08, 64 1.23 / 1.21, 256 1.61 / 1.56
+    //   plain_res_rms_fp8_fp16 S = 128 1.52 / 1.50, 256 1.83 / 1.74, 512 (tpr 256) 2.32 / 2.20
+    // but with 64 threads per row the residual entry lost (S = 256: 2.19 / 2.82), so narrower rows
+    // keep the early signal. Larger grids follow the parked-CTA rule.
+    a.pdl_trigger_late = (grid.x <= 4u * static_cast<unsigned>(sms) && block.x >= 128) ||
                          dv::pdl_trigger_late(grid.x, dv::ctas_per_sm<Kernel>(dev, threads), sms);
   } else {
     (void)cudaGetLastError();
