@@ -80,9 +80,13 @@ inline constexpr int kGroupThreads = 320;                     // >= kGroupVecs, 
 
 // kGroupsPerCta: 2 (two groups' loads in flight per thread) when there are enough groups to
 // fill the GPU, else 1 (one view = 64 groups: more CTAs, shorter latency chain).
+// trigger_late: the PDL signal after the first exchange instead of at the start (small grids; the
+// launcher says why).
 template <int kGroupsPerCta>
-__global__ void __launch_bounds__(kGroupThreads) im2col_group_kernel(const __half* in, __half* out, int64_t groups) {
-  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+__global__ void __launch_bounds__(kGroupThreads)
+    im2col_group_kernel(const __half* in, __half* out, int64_t groups, bool trigger_late) {
+  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
+  if (!trigger_late) ::flash_rt::device::pdl_trigger();
   static_assert(kGroupRun % 8 == 0 && kGroupElems % 8 == 0 && kGroupThreads >= kGroupVecs);
   __shared__ alignas(16) __half tile[kGroupsPerCta][kPatch * kGroupRun];  // [ky][px_local * 42 + kx * 3 + c]
   const int t = threadIdx.x;
@@ -106,6 +110,7 @@ __global__ void __launch_bounds__(kGroupThreads) im2col_group_kernel(const __hal
       if (t < kGroupVecs && g0 + k < groups)
         *reinterpret_cast<uint4*>(&tile[k][ky_in * kGroupRun + j * 8]) = v[k];
     __syncthreads();
+    if (trigger_late) ::flash_rt::device::pdl_trigger();  // every thread; repeats are harmless
 #pragma unroll
     for (int k = 0; k < kGroupsPerCta; ++k) {
       const int64_t g = g0 + k;
