@@ -180,6 +180,9 @@ int main() {
                    (const __half*)img, cols, groups, bool(late));
       }, s);
     printf("  patch_im2col, 1 view (%lld CTAs): trigger early %.3f  late %.3f us\n", (long long)groups, t[0], t[1]);
+    // Session 9 also timed a gather kernel here (each thread one 16-byte output vector, four
+    // 4-byte loads from the image, no shared memory): 1.12 us at 128 threads per CTA, 1.21 at
+    // 256, against 1.13 for the group kernel with the late trigger. Not kept.
   }
   // Threads per row x trigger placement at S = 128 / 256 / 512 for RMSNorm and the residual FP8
   // entry (plain_res_rms_fp8_fp16, 1.83 us against compile's 2.21 at S = 256: 1.21x, the rule
