@@ -18,6 +18,7 @@
 
 #include "flash_rt/norm/row_norm.cuh"
 #include "flash_rt/patch/patch.cuh"
+#include "flash_rt/fused/glu.cuh"
 #include "graph_timer.cuh"
 
 using namespace flash_rt::norm;
@@ -134,6 +135,23 @@ __global__ void __launch_bounds__(1024, 1) rung_kernel_1024(const int4* x, const
   rung_body<kRms>(x, w, y, eps);
 }
 
+// The merged GEGLU (gate_geglu_merged_fp16) with a 2-D grid: blockIdx.y = row, so no division
+// before the first load. VEC 4, 256 threads, the trigger after the loads.
+template <class Op>
+__global__ void __launch_bounds__(256) merged_2d_kernel(Op op, int64_t row_vecs, bool late) {
+  dv::pdl_wait();
+  if (!late) dv::pdl_trigger();
+  const int64_t row = blockIdx.y;
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * 256 + threadIdx.x;
+  if (c >= row_vecs) {
+    if (late) dv::pdl_trigger();
+    return;
+  }
+  const auto r = op.template load<4>(row, c * 4);
+  if (late) dv::pdl_trigger();
+  op.template store<4>(row, c * 4, r);
+}
+
 template <int R>
 float time_rung(int S, const __half* x, const __half* w, __half* y, cudaStream_t s) {
   const auto* xi = reinterpret_cast<const int4*>(x);
@@ -165,6 +183,30 @@ int main() {
   cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
   int sms;
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+  // gate_geglu_merged_fp16 at S = 256, H = 2048 (1.55 us in the benchmark against 1.24 for the
+  // split-buffer gate_geglu_fp16 of the same bytes): the shipped template, the split op, a 2-D grid.
+  {
+    using Enc = dv::Encoder<__half, dv::Store::kSame>;
+    const int64_t S = 256, H = 2048;
+    flash_rt::fused::MergedGluOp<__half, flash_rt::fused::GegluSfuF, Enc> mg{};
+    mg.merged = x; mg.out = y; mg.half_dim = H;
+    flash_rt::fused::SplitGluOp<__half, flash_rt::fused::GegluSfuF, Enc> sp{};
+    sp.in[0] = x; sp.in[1] = x + S * H; sp.out = y;
+    dv::EwPlan pm = dv::plan_elementwise(S, H, true, true, true, sms);
+    pm.trigger_late = pm.vec == 4 && dv::ew_trigger_late(pm.blocks, sms);
+    dv::EwPlan ps = dv::plan_elementwise(1, S * H, false, true, true, sms);
+    ps.trigger_late = dv::ew_trigger_late(ps.blocks, sms);
+    const float tm = time_graph([&] { dv::launch_elementwise(mg, pm, s); }, s);
+    const float ts = time_graph([&] { dv::launch_elementwise(sp, ps, s); }, s);
+    printf("  geglu S=256 H=2048: merged, template (vec %d, %lld CTAs, late %d) %.3f us; split (vec %d, late %d) %.3f us\n",
+           pm.vec, (long long)pm.blocks, int(pm.trigger_late), tm, ps.vec, int(ps.trigger_late), ts);
+    for (int late = 0; late < 2; ++late) {
+      const float t2 = time_graph([&] {
+        dv::launch(merged_2d_kernel<decltype(mg)>, dim3(H / 4 / 256, S), dim3(256), 0, s, mg, H / 4, bool(late));
+      }, s);
+      printf("  geglu S=256 H=2048: merged, 2-D grid, vec 4, trigger %s: %.3f us\n", late ? "late" : "early", t2);
+    }
+  }
   // patch_im2col at one view (64 CTAs of the 16-byte group kernel): the trigger at the start or
   // after the shared-memory exchange. 1.26 us in the benchmark against compile's 1.36 (session 8).
   {

@@ -207,8 +207,8 @@ template <class Op, int VEC>
 float ew_time_at(const Op& op, const flash_rt::device::EwPlan& p, cudaStream_t s) {
   using namespace flash_rt::device;
   return time_graph([&] {
-    if (p.items == kEwMaxItems) launch(elementwise_kernel<Op, VEC, kEwMaxItems>, dim3(p.blocks), kEwThreads, 0, s, op, p);
-    else launch(elementwise_kernel<Op, VEC, 1>, dim3(p.blocks), kEwThreads, 0, s, op, p);
+    if (p.items == kEwMaxItems) launch(elementwise_kernel<Op, VEC, kEwMaxItems>, ew_grid(p), kEwThreads, 0, s, op, p);
+    else launch(elementwise_kernel<Op, VEC, 1>, ew_grid(p), kEwThreads, 0, s, op, p);
   }, s);
 }
 template <class Op>

@@ -61,7 +61,8 @@ struct EwPlan {
   int64_t step_cols = 0;   // ... plus vectors (row-wise position tracking without division)
   uint32_t div_mul = 0;    // v / row_vecs for v < 2^32 as (umulhi(v, div_mul) + v) >> div_shr
   uint32_t div_shr = 0;    // (Granlund-Montgomery; row-wise spaces of < 2^32 vectors)
-  int64_t blocks = 1;      // grid size (run_elementwise rejects more than a grid holds)
+  int64_t blocks = 1;      // CTAs in the grid (run_elementwise rejects more than a grid holds)
+  int64_t row_ctas = 0;    // row-wise, one item: CTAs per row of a 2-D grid (blockIdx.y = row); 0: 1-D
   bool trigger_late = false;  // PDL: let the next grid in after the loads (ew_trigger_late)
 };
 
@@ -87,8 +88,13 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
   op.init();
   const int64_t first = static_cast<int64_t>(blockIdx.x) * (kEwThreads * ITEMS) + threadIdx.x;
   int64_t row0 = 0, col0 = first;  // position of the thread's first vector
+  // 2-D grid (ew_grid): the position comes from the block indices, no division.
+  const bool two_d = Op::kRowwise && ITEMS == 1 && p.row_ctas > 0;
   if constexpr (Op::kRowwise) {
-    if (p.total <= 0xFFFFFFFFll) {  // a multiply-high instead of a division (the first load waits on it)
+    if (two_d) {
+      row0 = blockIdx.y;
+      col0 = first;  // blockIdx.x * kEwThreads + threadIdx.x
+    } else if (p.total <= 0xFFFFFFFFll) {  // a multiply-high instead of a division (the first load waits on it)
       const auto v = static_cast<uint32_t>(first);  // threads past the end wrap; they do nothing
       const auto q = static_cast<uint32_t>((static_cast<uint64_t>(__umulhi(v, p.div_mul)) + v) >> p.div_shr);
       row0 = q;
@@ -104,7 +110,7 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
     int64_t row = row0, col = col0;
 #pragma unroll
     for (int k = 0; k < ITEMS; ++k) {
-      if (first + k * kEwThreads < p.total) r[k] = op.template load<VEC>(row, col * VEC);
+      if (two_d ? col < p.row_vecs : first + k * kEwThreads < p.total) r[k] = op.template load<VEC>(row, col * VEC);
       if constexpr (Op::kRowwise) {
         row += p.step_rows;
         col += p.step_cols;
@@ -119,7 +125,7 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
     int64_t row = row0, col = col0;
 #pragma unroll
     for (int k = 0; k < ITEMS; ++k) {
-      if (first + k * kEwThreads < p.total) op.template store<VEC>(row, col * VEC, r[k]);
+      if (two_d ? col < p.row_vecs : first + k * kEwThreads < p.total) op.template store<VEC>(row, col * VEC, r[k]);
       if constexpr (Op::kRowwise) {
         row += p.step_rows;
         col += p.step_cols;
@@ -195,6 +201,15 @@ inline EwPlan plan_elementwise_at(int64_t rows, int64_t cols, bool rowwise, int 
   const int64_t per_block = int64_t{kEwThreads} * p.items;
   const int64_t blocks = (p.total + per_block - 1) / per_block;
   p.blocks = blocks > 0 ? blocks : 1;  // a tail-only space still needs one block
+  // Row-wise ops with rows of at least one CTA and one item per thread take a 2-D grid: the
+  // 1-D grid's division of the thread index by the row length sits in front of the first load.
+  // H100, benchmarks/probe_norm_latency.cu (session 9), gate_geglu_merged_fp16 S = 256, H = 2048,
+  // VEC 4, late trigger: 1.62 us with the 1-D grid, 1.28-1.30 with the 2-D one (the split-buffer
+  // GEGLU of the same bytes: 1.32). At most one partly idle CTA per row.
+  if (rowwise && p.items == 1 && p.row_vecs >= kEwThreads && rows <= 65535) {
+    p.row_ctas = (p.row_vecs + kEwThreads - 1) / kEwThreads;
+    p.blocks = p.row_ctas * rows;
+  }
   if (p.row_vecs > 0) {
     p.step_rows = kEwThreads / p.row_vecs;
     p.step_cols = kEwThreads % p.row_vecs;
@@ -215,9 +230,15 @@ inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool ve
                              elementwise_width(rows, cols, rowwise, vec_ok, heavy_math, num_sms), num_sms);
 }
 
+// The launch grid of a plan: 1-D, or (CTAs per row, rows) for the 2-D row-wise grid.
+inline dim3 ew_grid(const EwPlan& p) {
+  if (p.row_ctas > 0) return dim3(static_cast<unsigned>(p.row_ctas), static_cast<unsigned>(p.blocks / p.row_ctas));
+  return dim3(static_cast<unsigned>(p.blocks));
+}
+
 template <class Op, int VEC>
 void launch_elementwise_vec(const Op& op, const EwPlan& p, cudaStream_t stream) {
-  const dim3 grid(static_cast<unsigned>(p.blocks));
+  const dim3 grid = ew_grid(p);
   if (p.items == kEwMaxItems) ::flash_rt::device::launch(elementwise_kernel<Op, VEC, kEwMaxItems>, grid, kEwThreads, 0, stream, op, p);
   else ::flash_rt::device::launch(elementwise_kernel<Op, VEC, 1>, grid, kEwThreads, 0, stream, op, p);
 }
@@ -226,11 +247,9 @@ template <class Op>
 void launch_elementwise(const Op& op, const EwPlan& p, cudaStream_t stream) {
   if (p.vec == 8) launch_elementwise_vec<Op, 8>(op, p, stream);
   else if (p.vec == 4)  // one band of sizes (elementwise_width): always one item per thread
-    ::flash_rt::device::launch(elementwise_kernel<Op, 4, 1>, dim3(static_cast<unsigned>(p.blocks)), kEwThreads, 0,
-                               stream, op, p);
+    ::flash_rt::device::launch(elementwise_kernel<Op, 4, 1>, ew_grid(p), kEwThreads, 0, stream, op, p);
   else if (p.vec == 2)  // small spaces only: always one item per thread
-    ::flash_rt::device::launch(elementwise_kernel<Op, 2, 1>, dim3(static_cast<unsigned>(p.blocks)), kEwThreads, 0,
-                               stream, op, p);
+    ::flash_rt::device::launch(elementwise_kernel<Op, 2, 1>, ew_grid(p), kEwThreads, 0, stream, op, p);
   else launch_elementwise_vec<Op, 1>(op, p, stream);
 }
 
