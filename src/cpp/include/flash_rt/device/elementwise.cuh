@@ -70,9 +70,10 @@ struct EwPlan {
 // least one CTA per SM. H100, session 8: in-place add_bias at S = 256 (256 CTAs) took 1.68 us with
 // the early signal and 1.24 with the late one in every capture, while at S = 1 (one CTA) the late
 // signal cost 0.13 us (0.79 -> 0.92): there the next grid's launch is what overlaps. In this
-// template only flat ops take it (launch_elementwise): at S = 256 it sped up GEGLU 1.45 -> 1.29
-// us and GELU / SiLU / ReLU by 0.04-0.08, but the row-wise merged GEGLU went 1.60 -> 2.27 us
-// (round 9; why is open). Flat gpu_cast_fp32_to_fp16 went 1.45 -> 1.51 (compile 1.51-1.57).
+// template flat ops take it at any width (run_elementwise): at S = 256 it sped up GEGLU 1.45 ->
+// 1.29 us and GELU / SiLU / ReLU by 0.04-0.08 (flat gpu_cast_fp32_to_fp16 went 1.45 -> 1.51,
+// compile 1.51-1.57). Row-wise ops take it only in the 4-element band: at 2-element vectors the
+// merged GEGLU went 1.60 -> 2.27 us with it (round 9 of session 8; why is open).
 inline bool ew_trigger_late(int64_t blocks, int num_sms) { return num_sms > 0 && blocks >= num_sms; }
 
 // Blocks cover kEwThreads * ITEMS consecutive vectors; item k of thread t is vector
@@ -168,8 +169,8 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 // was slower (2048 CTAs: ReLU 2.88 against 2.17), so the rule keeps to that one band. Row-wise ops
 // too since session 8, with the late PDL signal (ew_trigger_late): the merged GEGLU at S = 256 went
 // from 1.58-1.61 to 1.68-1.71 us at VEC 4 with the early signal (session 6), but took 1.54-1.55
-// with the late one (round 11 of session 8; bias_residual_fp16 1.27, gate_geglu_merged_fp8 1.83).
-// UNTESTED as a rule (branch next-rowwise-band): run tests/fused and the fused quick set.
+// with the late one (round 11 of session 8; bias_residual_fp16 1.27, gate_geglu_merged_fp8 1.83);
+// as a rule: round 1 of session 9, 1.55 us and 1.28 (tests/fused and tests/activation passed).
 inline int elementwise_width(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, bool heavy_math,
                              int num_sms) {
   if (!vec_ok) return 1;
