@@ -33,8 +33,11 @@ ENTRIES = {
 # float32 D: the rounding of D is negligible, what remains is the tensor cores' limited-precision
 # FP8 partial sums between fp32 promotions (measured 1.2e-4 on the H100), hence 1e-3.
 TOL = {torch.float16: 2e-3, torch.bfloat16: 1e-2, torch.float32: 1e-3}
-SHAPES = [(1, 8, 16), (7, 40, 48), (129, 264, 144), (1000, 1024, 528), (256, 3072, 2048),
-          (1536, 1544, 160)]  # (M, N, K); the last has 144 128x128 tiles: the large SM90 tile on an H100
+# (M, N, K). On SM90, M <= 16 with N % 8 == 0 runs the mma.sync kernel (ops/gemm/fp8_nn_direct.h):
+# (1, 8, 16), (7, 40, 48), (16, 2560, 2048) and (3, 1544, 160) (test_small_m_float32_n4 has one that
+# stays on CUTLASS). The last shape has 144 128x128 tiles: the large SM90 tile.
+SHAPES = [(1, 8, 16), (7, 40, 48), (16, 2560, 2048), (3, 1544, 160), (129, 264, 144), (1000, 1024, 528),
+          (256, 3072, 2048), (1536, 1544, 160)]
 
 
 def _sm() -> int:
@@ -87,14 +90,15 @@ def test_entry(fvk, supported, entry, M, N, K):
     check(D, R.cutlass_fp8(A.float(), B.float(), sa * sb, gelu=entry.endswith("gelu")), entry)
 
 
+@pytest.mark.parametrize("M", [77, 5])  # 5: the small-M kernel on SM90
 @pytest.mark.parametrize("entry", ["cutlass_fp8_sq", "cutlass_fp8_gelu", "cutlass_fp8_wide_f32out",
                                    "cutlass_fp8_t1_bf16out"])
-def test_beta_reads_d(fvk, supported, entry):
+def test_beta_reads_d(fvk, supported, entry, M):
     if not supported:
         pytest.skip("no CUTLASS FP8 kernels for this GPU in this build")
-    M, N, K = 77, 136, 272
+    N, K = 136, 272
     out = ENTRIES[entry]
-    g = gen("beta", entry)
+    g = gen("beta", entry, M)
     A, sa = operand((M, K), g, 1.0)
     B, sb = operand((N, K), g, 1.0)
     D0 = (torch.randn(M, N, generator=g) * 4).to(out).cuda()
@@ -102,6 +106,20 @@ def test_beta_reads_d(fvk, supported, entry):
     getattr(fvk, entry)(A, B, D.tensor, M, N, K, alpha=sa * sb, beta=0.75)
     ref = R.cutlass_fp8(A.float(), B.float(), sa * sb, 0.75, D0, gelu=entry.endswith("gelu"))
     check(D, ref, f"{entry} beta=0.75")
+
+
+@pytest.mark.parametrize("entry", ["cutlass_fp8_sq_f32out", "cutlass_fp8_wide_f32out"])
+def test_small_m_float32_n4(fvk, supported, entry):
+    """Float32 D allows N % 4 == 0; at small M with N % 8 != 0 the SM90 call stays on CUTLASS."""
+    if not supported:
+        pytest.skip("no CUTLASS FP8 kernels for this GPU in this build")
+    M, N, K = 7, 36, 48
+    g = gen("n4", entry)
+    A, sa = operand((M, K), g, 2.0)
+    B, sb = operand((N, K), g, 0.5)
+    D = Guarded((M, N), torch.float32)
+    assert getattr(fvk, entry)(A, B, D.tensor, M, N, K, sa * sb) == 0
+    check(D, R.cutlass_fp8(A.float(), B.float(), sa * sb), f"{entry} M={M} N={N}")
 
 
 def test_integer_addresses_and_streams(fvk, supported):
@@ -119,12 +137,13 @@ def test_integer_addresses_and_streams(fvk, supported):
     check(D, R.cutlass_fp8(A.float(), B.float(), sa * sb), "cutlass_fp8_sq_bf16out (addresses, side stream)")
 
 
-def test_graph_capture_without_warm_up(fvk, supported):
+@pytest.mark.parametrize("M", [64, 1])  # 1: the small-M kernel on SM90
+def test_graph_capture_without_warm_up(fvk, supported, M):
     """No workspace, no plan cache: the very first call may be inside a capture."""
     if not supported:
         pytest.skip("no CUTLASS FP8 kernels for this GPU in this build")
-    M, N, K = 64, 256, 512
-    g = gen("graph")
+    N, K = 256, 512
+    g = gen("graph", M)
     A, sa = operand((M, K), g, 1.0)
     B, sb = operand((N, K), g, 1.0)
     D = Guarded((M, N), torch.float16)

@@ -9,6 +9,7 @@
 #include "flash_rt/core/cuda_check.h"
 #include "flash_rt/core/errors.h"
 #include "flash_rt/gemm/cutlass_fp8_problem.h"
+#include "gemm/fp8_nn_direct.h"
 
 #ifndef FLASH_RT_CUTLASS_SM90
 #define FLASH_RT_CUTLASS_SM90 0
@@ -105,6 +106,14 @@ int run_entry(const char* entry, Entry e, const TensorArg& A, const TensorArg& B
                 "]. fp8_run_dev (cuBLASLt, same NT layout) runs on every FP8-capable GPU.");
   }
 
+#if FLASH_RT_CUTLASS_SM90
+  // Small M on SM90: the mma.sync kernel that reads the weight once (fp8_nn_direct.h); a CUTLASS
+  // TMA kernel spends a whole 64-row tile on it.
+  if (fp8_nt_direct_applies(sm, M, N)) {
+    fp8_nt_direct(entry, out, A.data, B.data, D.data, M, N, K, alpha, beta, e == Entry::kGelu, as_stream(stream));
+    return 0;
+  }
+#endif
   const Problem p{A.data, B.data, D.data, M, N, K, alpha, beta, dev, sms, as_stream(stream)};
   const Status s = run(e, p);
   if (s.step != nullptr) {

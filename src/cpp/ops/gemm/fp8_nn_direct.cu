@@ -10,23 +10,49 @@ namespace flash_rt::gemm {
 
 namespace {
 
-template <typename OutT, int MT>
+template <typename OutT, int MT, BLayout L>
 void launch_direct(const NnDirectArgs& args, cudaStream_t stream) {
   const unsigned grid = static_cast<unsigned>((args.N + kNnDirectCols - 1) / kNnDirectCols);
-  device::launch(fp8_nn_direct_kernel<OutT, MT>, dim3(grid), dim3(kNnDirectWarps<MT> * 32), 0, stream, args);
+  device::launch(fp8_nn_direct_kernel<OutT, MT, L>, dim3(grid), dim3(kNnDirectWarps<MT> * 32), 0, stream, args);
 }
 
 template <typename OutT>
 void launch_by_tiles(const NnDirectArgs& args, cudaStream_t stream) {
   switch ((args.M + 15) / 16) {
-    case 1: return launch_direct<OutT, 1>(args, stream);
-    case 2: return launch_direct<OutT, 2>(args, stream);
-    case 3: return launch_direct<OutT, 3>(args, stream);
-    default: return launch_direct<OutT, 4>(args, stream);
+    case 1: return launch_direct<OutT, 1, BLayout::kKN>(args, stream);
+    case 2: return launch_direct<OutT, 2, BLayout::kKN>(args, stream);
+    case 3: return launch_direct<OutT, 3, BLayout::kKN>(args, stream);
+    default: return launch_direct<OutT, 4, BLayout::kKN>(args, stream);
   }
 }
 
 }  // namespace
+
+bool fp8_nt_direct_applies(int sm, int M, int N) {
+  return sm == 90 && M >= 1 && M <= kNtDirectMaxM && N % 8 == 0;
+}
+
+void fp8_nt_direct(const char* entry, DType out, const void* a, const void* b, void* d, int M, int N, int K,
+                   float alpha, float beta, bool gelu, cudaStream_t stream) {
+  if (M < 1 || M > kNtDirectMaxM || K % 16 != 0 || N % 8 != 0)  // the caller guarantees it
+    throw_error(ErrorKind::kValue, entry, ": FP8 NT direct kernel needs 1 <= M <= ", kNtDirectMaxM,
+                ", K a multiple of 16 and N of 8, got M=", M, ", N=", N, ", K=", K);
+  NnDirectArgs args;
+  args.a = static_cast<const uint8_t*>(a);
+  args.b = static_cast<const uint8_t*>(b);
+  args.d = d;
+  args.alpha = alpha;
+  args.beta = beta;
+  args.gelu = gelu;
+  args.M = M, args.N = N, args.K = K;
+  switch (out) {  // one m16 tile (M <= 16)
+    case DType::kF16: launch_direct<__half, 1, BLayout::kNK>(args, stream); break;
+    case DType::kBF16: launch_direct<__nv_bfloat16, 1, BLayout::kNK>(args, stream); break;
+    case DType::kF32: launch_direct<float, 1, BLayout::kNK>(args, stream); break;
+    default: throw_error(ErrorKind::kValue, entry, ": FP8 NT direct kernel: unsupported output dtype");
+  }
+  check_launch(entry);
+}
 
 bool fp8_nn_direct_applies(int sm, int M) { return (sm == 89 || sm == 90) && M >= 1 && M <= kNnDirectMaxM; }
 

@@ -1,5 +1,6 @@
-// Internal to the GEMM group: the small-M FP8 NN kernel (flash_rt/gemm/fp8_nn_direct.cuh) that
-// GemmRunner runs instead of the transpose fallback on SM89/SM90.
+// Internal to the GEMM group: the small-M FP8 kernel (flash_rt/gemm/fp8_nn_direct.cuh) that
+// GemmRunner runs instead of the transpose fallback on SM89/SM90 (NN), and that the SM90
+// cutlass_fp8_* entries run at M <= 16 (NT).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -17,5 +18,14 @@ bool fp8_nn_direct_applies(int sm, int M);
 // {F16, BF16, F32}); raises on a launch error.
 void fp8_nn_direct(const char* entry, DType out, const void* a, const void* b, void* d, int M, int N, int K,
                    float alpha, const float* scale_a, const float* scale_b, cudaStream_t stream);
+
+// The same kernel on a K-major [N, K] weight, for the SM90 cutlass_fp8_* entries at small M:
+// D[M, N] = RN(alpha * A . B^T + beta * D) (D read only when beta != 0), then the erf GELU when
+// `gelu`. Applies on SM90 for 1 <= M <= kNtDirectMaxM and N % 8 == 0 (the entries already need
+// K % 16 == 0 and 16-byte aligned operands).
+inline constexpr int kNtDirectMaxM = 16;
+bool fp8_nt_direct_applies(int sm, int M, int N);
+void fp8_nt_direct(const char* entry, DType out, const void* a, const void* b, void* d, int M, int N, int K,
+                   float alpha, float beta, bool gelu, cudaStream_t stream);
 
 }  // namespace flash_rt::gemm

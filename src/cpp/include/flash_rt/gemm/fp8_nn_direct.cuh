@@ -32,6 +32,13 @@
 //     32, slower at 1 and at 48 to 64).
 // Open: M = 64 is 2.4x slower than cuBLASLt on a K-major weight; registering the weight
 // (register_static_weight) gives cuBLASLt's speed at every M.
+//
+// The same kernel reads a K-major [N, K] weight (BLayout::kNK) for the SM90 cutlass_fp8_* entries
+// at small M, where the CUTLASS TMA kernels pay a whole 64-row tile per M = 1 problem (0.56x
+// torch._scaled_mm at 1 x 2048 x 2560, session 8). Then each lane loads its word of column n
+// straight from row n of the weight (mma.sync's "col" B operand is K-contiguous), so no byte
+// permute is needed, and the epilogue adds beta * D (read only when beta != 0) and the erf GELU of
+// cutlass_fp8_gelu.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -52,13 +59,18 @@ inline constexpr int kNnDirectCols = 32;  // columns of N per CTA
 template <int MT> inline constexpr int kNnDirectWarps = MT <= 2 ? 8 : 4;
 template <int MT> inline constexpr int kNnDirectSteps = MT <= 2 ? 4 : 2;
 
+// Where B lies: [K, N] row-major (the NN GEMM's weight) or [N, K] row-major (K-major, NT).
+enum class BLayout { kKN, kNK };
+
 struct NnDirectArgs {
   const uint8_t* a = nullptr;        // [M, K] E4M3
-  const uint8_t* b = nullptr;        // [K, N] E4M3
+  const uint8_t* b = nullptr;        // [K, N] or [N, K] E4M3 (the kernel's BLayout)
   void* d = nullptr;                 // [M, N] OutT
   const float* scale_a = nullptr;    // [1] device, or null (1)
   const float* scale_b = nullptr;    // [1] device, or null (1)
   float alpha = 1.f;
+  float beta = 0.f;                  // D = scale * acc + beta * D; D is not read when 0
+  bool gelu = false;                 // then D = GELU_erf(D) (cutlass_fp8_gelu)
   int M = 0, N = 0, K = 0;
 };
 
@@ -97,10 +109,20 @@ __device__ __forceinline__ void store_row8<float>(float* p, const float (&v)[8])
   reinterpret_cast<float4*>(p)[0] = make_float4(v[0], v[1], v[2], v[3]);
   reinterpret_cast<float4*>(p)[1] = make_float4(v[4], v[5], v[6], v[7]);
 }
+template <typename T>
+__device__ __forceinline__ void load_row8(const T* p, float (&v)[8]) {
+  device::load_float<8>(p, v);
+}
+template <>
+__device__ __forceinline__ void load_row8<float>(const float* p, float (&v)[8]) {
+  const float4 x = reinterpret_cast<const float4*>(p)[0], y = reinterpret_cast<const float4*>(p)[1];
+  v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w, v[4] = y.x, v[5] = y.y, v[6] = y.z, v[7] = y.w;
+}
 
 // Grid: ceil(N / 32) CTAs of kNnDirectWarps<MT> warps; MT = ceil(M / 16) (1 to 4). Needs
-// K % 16 == 0, N % 16 == 0 and 16-byte aligned A, B and D (the GEMM launchers check them).
-template <typename OutT, int MT>
+// K % 16 == 0, N % 16 == 0 ([K, N] B) or N % 8 == 0 ([N, K] B), and 16-byte aligned A, B and D
+// (the GEMM launchers check them).
+template <typename OutT, int MT, BLayout L = BLayout::kKN>
 __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(const NnDirectArgs p) {
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   constexpr int W = kNnDirectWarps<MT>, U = kNnDirectSteps<MT>;
@@ -129,10 +151,18 @@ __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(
       for (int h = 0; h < 2; ++h) {
         const int k = s * 32 + 16 * h + 4 * q;
         // K % 16 == 0: a 16-deep half is either inside K or wholly past it.
-        const bool in = s < steps && s * 32 + 16 * h < p.K && col < p.N;
+        if constexpr (L == BLayout::kKN) {
+          const bool in = s < steps && s * 32 + 16 * h < p.K && col < p.N;
 #pragma unroll
-        for (int i = 0; i < 4; ++i)
-          bw[u][h][i] = in ? load_word(p.b + static_cast<int64_t>(k + i) * p.N + col) : 0u;
+          for (int i = 0; i < 4; ++i)
+            bw[u][h][i] = in ? load_word(p.b + static_cast<int64_t>(k + i) * p.N + col) : 0u;
+        } else {  // [N, K]: the fragment of n8 tile t is 4 bytes of row col + t, ready as loaded
+#pragma unroll
+          for (int t = 0; t < 4; ++t) {
+            const bool in = s < steps && s * 32 + 16 * h < p.K && col + t < p.N;
+            bw[u][h][t] = in ? load_word(p.b + static_cast<int64_t>(col + t) * p.K + k) : 0u;
+          }
+        }
       }
 #pragma unroll
       for (int m = 0; m < MT; ++m) {
@@ -147,8 +177,13 @@ __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       uint32_t lo[4], hi[4];
-      transpose_4x4_bytes(bw[u][0], lo);
-      transpose_4x4_bytes(bw[u][1], hi);
+      if constexpr (L == BLayout::kKN) {
+        transpose_4x4_bytes(bw[u][0], lo);
+        transpose_4x4_bytes(bw[u][1], hi);
+      } else {
+#pragma unroll
+        for (int t = 0; t < 4; ++t) lo[t] = bw[u][0][t], hi[t] = bw[u][1][t];
+      }
 #pragma unroll
       for (int m = 0; m < MT; ++m)
 #pragma unroll
@@ -176,7 +211,7 @@ __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(
   // One (row, 8-column chunk) per thread and pass: MT * 64 chunks.
   for (int c = threadIdx.x; c < MT * 16 * (kNnDirectCols / 8); c += W * 32) {
     const int row = c / (kNnDirectCols / 8), cc = (c % (kNnDirectCols / 8)) * 8;
-    // N % 16 == 0 and 8-column chunks: a chunk is wholly inside N or wholly past it.
+    // N % 8 == 0 and 8-column chunks: a chunk is wholly inside N or wholly past it.
     if (row >= p.M || slab + cc >= p.N) continue;
     float v[8];
 #pragma unroll
@@ -188,9 +223,20 @@ __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(
       v[0] += x.x, v[1] += x.y, v[2] += x.z, v[3] += x.w;
       v[4] += y.x, v[5] += y.y, v[6] += y.z, v[7] += y.w;
     }
+    OutT* dst = static_cast<OutT*>(p.d) + static_cast<int64_t>(row) * p.N + slab + cc;
 #pragma unroll
     for (int i = 0; i < 8; ++i) v[i] *= scale;
-    store_row8(static_cast<OutT*>(p.d) + static_cast<int64_t>(row) * p.N + slab + cc, v);
+    if (p.beta != 0.f) {  // C aliases D: this thread reads the chunk it then overwrites
+      float c[8];
+      load_row8(dst, c);
+#pragma unroll
+      for (int i = 0; i < 8; ++i) v[i] += p.beta * c[i];
+    }
+    if (p.gelu) {
+#pragma unroll
+      for (int i = 0; i < 8; ++i) v[i] = 0.5f * v[i] * (1.f + erff(v[i] * 0.70710678118654752f));
+    }
+    store_row8(dst, v);
   }
 }
 
