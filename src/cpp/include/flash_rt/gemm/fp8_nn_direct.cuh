@@ -38,7 +38,8 @@
 // torch._scaled_mm at 1 x 2048 x 2560, session 8). Then each lane loads its word of column n
 // straight from row n of the weight (mma.sync's "col" B operand is K-contiguous), so no byte
 // permute is needed, and the epilogue adds beta * D (read only when beta != 0) and the erf GELU of
-// cutlass_fp8_gelu.
+// cutlass_fp8_gelu. H100, bench_gemm.py (session 9), bf16 out: 1 x 2048 x 2560 4.0 us (CUTLASS
+// 64 x 64: 6.7; _scaled_mm 3.8), 16 x 2048 x 2560 5.0 us (CUTLASS 6.2; _scaled_mm 3.8).
 #pragma once
 
 #include <cuda_bf16.h>
