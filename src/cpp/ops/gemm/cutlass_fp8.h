@@ -13,7 +13,9 @@
 // Architectures: kernels exist for SM90 (sm_90a, in the sm80 variant) and SM100/SM103/SM110
 // (sm_100f / sm_110f, in the sm100 and sm110 variants). Any other device (SM80/86/89, SM120)
 // or a build without that arch raises NotImplementedError naming the device and what was
-// built, before anything runs; fp8_run_dev (cuBLASLt) is the portable NT FP8 GEMM.
+// built, before anything runs; fp8_run_dev (cuBLASLt) is the portable NT FP8 GEMM. On SM90,
+// M <= 16 with N % 8 == 0 runs an mma.sync kernel instead of a CUTLASS one (the same math and
+// epilogue; a TMA tile of 64 rows costs 1.7x as much at M = 1: gemm/fp8_nn_direct.h).
 //
 // Differences from the original, on purpose: errors raise (ValueError/TypeError for bad
 // arguments, NotImplementedError for a missing arch, RuntimeError if CUTLASS fails) instead of
