@@ -7,6 +7,9 @@ Shapes are M x K x N. Every provider runs the same problem, D[M, N] bf16 out:
   torch bf16          a16 @ w16.T                        (NT, cuBLASLt inside torch)
   torch _scaled_mm    _scaled_mm(a8, w8.T, sa, sb)        (NT, per-tensor scales; M padded to 16
                                                           when M % 16 != 0, as torch requires)
+  torch _scaled_mm [K,N] weight                          (the NN entries' input: torch takes only a
+                                                          column-major mat2, so it copies the weight
+                                                          first; the peer of an unregistered NN call)
   fp8_run_dev         GemmRunner, NT, device scales       (same cuBLASLt arrangement as _scaled_mm)
   fp8_nn_dev          GemmRunner, NN ([K, N] weight)      (SM89/SM90: M <= 64 flash-rt's direct kernel,
                                                           else a per-call weight transpose + NT)
@@ -66,6 +69,11 @@ def providers(fvk, M: int, K: int, N: int, t: dict) -> dict:
     def scaled_mm():
         return torch._scaled_mm(a8p, t["w8"].T, scale_a=t["sa"], scale_b=t["sw"], out_dtype=torch.bfloat16)[:M]
     out["torch _scaled_mm"] = (scaled_mm, None)
+
+    def scaled_mm_kn():  # the [K, N] weight of the NN entries: torch needs it column-major, so a copy per call
+        w = t["w8_kn"].T.contiguous().T
+        return torch._scaled_mm(a8p, w, scale_a=t["sa"], scale_b=t["sw"], out_dtype=torch.bfloat16)[:M]
+    out["torch _scaled_mm [K,N] weight"] = (scaled_mm_kn, None)
 
     runner, tuned = fvk.GemmRunner(), fvk.GemmRunner()
     s = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
@@ -149,7 +157,8 @@ def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int) -> list[
     # the same round, so drift between rounds (the card's clocks settle over seconds at the large
     # shapes) cancels. > 1: faster than the peer.
     for r in rows:
-        for key, peer in (("vs_scaled_mm", "torch _scaled_mm"), ("vs_bf16", "torch bf16")):
+        for key, peer in (("vs_scaled_mm", "torch _scaled_mm"), ("vs_bf16", "torch bf16"),
+                          ("vs_scaled_mm_kn", "torch _scaled_mm [K,N] weight")):
             if r.get("us") and peer in names:
                 ratios = sorted(p / x for p, x in zip(times[peer], times[r["provider"]], strict=True))
                 r[key] = ratios[len(ratios) // 2]
@@ -157,15 +166,15 @@ def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int) -> list[
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| M K N | provider | us | spread (min-max over rounds) | TFLOP/s | x _scaled_mm | x bf16 |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| M K N | provider | us | spread (min-max over rounds) | TFLOP/s | x _scaled_mm | x bf16 "
+             "| x _scaled_mm on [K,N] |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         shape = f"{r['M']} {r['K']} {r['N']}"
         if "error" in r:
-            lines.append(f"| {shape} | {r['provider']} | {r['error'][:90]} | | | | |")
+            lines.append(f"| {shape} | {r['provider']} | {r['error'][:90]} | | | | | |")
             continue
         lines.append(f"| {shape} | {r['provider']} | {r['us']:.1f} | {r['min_us']:.1f}-{r['max_us']:.1f} | {r['tflops']:.0f} | "
-                     f"{r.get('vs_scaled_mm', 0):.2f} | {r.get('vs_bf16', 0):.2f} |")
+                     f"{r.get('vs_scaled_mm', 0):.2f} | {r.get('vs_bf16', 0):.2f} | {r.get('vs_scaled_mm_kn', 0):.2f} |")
     return "\n".join(lines)
 
 

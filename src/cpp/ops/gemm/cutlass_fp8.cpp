@@ -110,7 +110,7 @@ int run_entry(const char* entry, Entry e, const TensorArg& A, const TensorArg& B
   // Small M on SM90: the mma.sync kernel that reads the weight once (fp8_nn_direct.h); a CUTLASS
   // TMA kernel spends a whole 64-row tile on it.
   if (fp8_nt_direct_applies(sm, M, N)) {
-    fp8_nt_direct(entry, out, A.data, B.data, D.data, M, N, K, alpha, beta, e == Entry::kGelu, as_stream(stream));
+    fp8_nt_direct(entry, out, A.data, B.data, D.data, M, N, K, alpha, beta, e == Entry::kGelu, sms, as_stream(stream));
     return 0;
   }
 #endif

@@ -10,16 +10,16 @@ namespace flash_rt::gemm {
 
 namespace {
 
-template <typename OutT, int MT, BLayout L>
+template <typename OutT, int MT, BLayout L, int TN = 4, int W = kNnDirectWarps<MT>, int U = kNnDirectSteps<MT>>
 void launch_direct(const NnDirectArgs& args, cudaStream_t stream) {
-  const unsigned grid = static_cast<unsigned>((args.N + kNnDirectCols - 1) / kNnDirectCols);
-  device::launch(fp8_nn_direct_kernel<OutT, MT, L>, dim3(grid), dim3(kNnDirectWarps<MT> * 32), 0, stream, args);
+  const unsigned grid = static_cast<unsigned>((args.N + 8 * TN - 1) / (8 * TN));
+  device::launch(fp8_nn_direct_kernel<OutT, MT, L, TN, W, U>, dim3(grid), dim3(W * 32), 0, stream, args);
 }
 
 // [K, N] weight (NN): one to four m16 tiles by M.
 template <typename OutT>
 struct LaunchKN {
-  static void run(const NnDirectArgs& args, cudaStream_t stream) {
+  static void run(const NnDirectArgs& args, int /*sm_count*/, cudaStream_t stream) {
     switch ((args.M + 15) / 16) {
       case 1: return launch_direct<OutT, 1, BLayout::kKN>(args, stream);
       case 2: return launch_direct<OutT, 2, BLayout::kKN>(args, stream);
@@ -28,24 +28,33 @@ struct LaunchKN {
     }
   }
 };
-// [N, K] weight (the SM90 cutlass_fp8_* entries): one m16 tile (M <= kNtDirectMaxM = 16).
+// [N, K] weight (the SM90 cutlass_fp8_* entries): one m16 tile (M <= kNtDirectMaxM = 16), and a
+// column slab narrow enough to put a CTA on most SMs (fp8_nt_direct_tiles).
 template <typename OutT>
 struct LaunchNK {
-  static void run(const NnDirectArgs& args, cudaStream_t stream) { launch_direct<OutT, 1, BLayout::kNK>(args, stream); }
+  static void run(const NnDirectArgs& args, int sm_count, cudaStream_t stream) {
+    const bool long_k = args.K >= 8192;
+    switch (fp8_nt_direct_tiles(args.N, sm_count)) {
+      case 4: return launch_direct<OutT, 1, BLayout::kNK>(args, stream);
+      case 2: return long_k ? launch_direct<OutT, 1, BLayout::kNK, 2, 16, 4>(args, stream)
+                            : launch_direct<OutT, 1, BLayout::kNK, 2, 8, 8>(args, stream);
+      default: return launch_direct<OutT, 1, BLayout::kNK, 1, 16, 4>(args, stream);
+    }
+  }
 };
 
 // The operands, then Launch<OutT> for the output dtype, then the launch check.
 template <template <typename> class Launch>
 void run_direct(const char* entry, DType out, NnDirectArgs args, const void* a, const void* b, void* d, int M, int N,
-                int K, cudaStream_t stream) {
+                int K, int sm_count, cudaStream_t stream) {
   args.a = static_cast<const uint8_t*>(a);
   args.b = static_cast<const uint8_t*>(b);
   args.d = d;
   args.M = M, args.N = N, args.K = K;
   switch (out) {
-    case DType::kF16: Launch<__half>::run(args, stream); break;
-    case DType::kBF16: Launch<__nv_bfloat16>::run(args, stream); break;
-    case DType::kF32: Launch<float>::run(args, stream); break;
+    case DType::kF16: Launch<__half>::run(args, sm_count, stream); break;
+    case DType::kBF16: Launch<__nv_bfloat16>::run(args, sm_count, stream); break;
+    case DType::kF32: Launch<float>::run(args, sm_count, stream); break;
     default: throw_error(ErrorKind::kValue, entry, ": FP8 direct GEMM kernel: unsupported output dtype");
   }
   check_launch(entry);
@@ -57,8 +66,19 @@ bool fp8_nt_direct_applies(int sm, int M, int N) {
   return sm == 90 && M >= 1 && M <= kNtDirectMaxM && N % 8 == 0;
 }
 
+// benchmarks/probe_nt_direct.cu (H100, session 10): 32-column slabs (4 n8 tiles) are fastest
+// once they give >= 80 CTAs (N >= 2560 on 132 SMs); below that, 16 columns (1 x 2048 x 2048:
+// 2.9 us against 4.0; 1 x 16384 x 2048: 15.0 against 24.4) or 8 (1 x 16384 x 1024: 9.8 against
+// 21.6) spread the weight over more SMs.
+int fp8_nt_direct_tiles(int N, int sm_count) {
+  const int enough = (3 * (sm_count > 0 ? sm_count : 132) + 4) / 5;  // 0.6 of the SMs: 80 on an H100
+  if ((N + 31) / 32 >= enough) return 4;
+  if ((N + 15) / 16 >= enough) return 2;
+  return 1;
+}
+
 void fp8_nt_direct(const char* entry, DType out, const void* a, const void* b, void* d, int M, int N, int K,
-                   float alpha, float beta, bool gelu, cudaStream_t stream) {
+                   float alpha, float beta, bool gelu, int sm_count, cudaStream_t stream) {
   if (M < 1 || M > kNtDirectMaxM || K % 16 != 0 || N % 8 != 0)  // the caller guarantees it
     throw_error(ErrorKind::kValue, entry, ": FP8 NT direct kernel needs 1 <= M <= ", kNtDirectMaxM,
                 ", K a multiple of 16 and N of 8, got M=", M, ", N=", N, ", K=", K);
@@ -66,7 +86,7 @@ void fp8_nt_direct(const char* entry, DType out, const void* a, const void* b, v
   args.alpha = alpha;
   args.beta = beta;
   args.gelu = gelu;
-  run_direct<LaunchNK>(entry, out, args, a, b, d, M, N, K, stream);
+  run_direct<LaunchNK>(entry, out, args, a, b, d, M, N, K, sm_count, stream);
 }
 
 bool fp8_nn_direct_applies(int sm, int M) { return (sm == 89 || sm == 90) && M >= 1 && M <= kNnDirectMaxM; }
@@ -80,7 +100,7 @@ void fp8_nn_direct(const char* entry, DType out, const void* a, const void* b, v
   args.scale_a = scale_a;
   args.scale_b = scale_b;
   args.alpha = alpha;
-  run_direct<LaunchKN>(entry, out, args, a, b, d, M, N, K, stream);
+  run_direct<LaunchKN>(entry, out, args, a, b, d, M, N, K, 0, stream);
 }
 
 }  // namespace flash_rt::gemm

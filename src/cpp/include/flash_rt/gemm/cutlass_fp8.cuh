@@ -5,8 +5,8 @@
 //
 // A and B are E4M3, both K-major (row-major [M,K] and row-major [N,K]: the "NT" layout, which
 // is what FP8 tensor-core MMAs read from shared memory without a transpose). Accumulation is
-// fp32 with CUTLASS's periodic promotion (no "fast accumulation" schedule: the contract says
-// fp32 accumulate, and torch._scaled_mm's default is the same). act is the identity or the
+// fp32 with periodic promotion every 128-deep k-tile (no "fast accumulation" schedule: the contract
+// says fp32 accumulate; torch._scaled_mm's default promotes as often, with the same error). act is the identity or the
 // exact erf GELU of cutlass::epilogue::thread::GELU.
 //
 // Only for translation units compiled for the matching architecture (sm_90a for Sm90Fp8,
@@ -31,6 +31,7 @@
 #include "cutlass/gemm/device/gemm_universal_adapter.h"
 #include "cutlass/gemm/kernel/gemm_universal.hpp"
 #include "cutlass/util/packed_stride.hpp"
+#include "flash_rt/gemm/cutlass_fp8_mainloop.cuh"
 #include "flash_rt/gemm/cutlass_fp8_problem.h"
 
 namespace flash_rt::gemm::cutlass_fp8 {
@@ -42,7 +43,7 @@ using Fusion = std::conditional_t<
 
 // The pieces every architecture shares; Arch-specific schedules come in as parameters.
 template <class Arch, class ElementD, bool kGelu, class MmaTile, class Cluster, class EpilogueSchedule,
-          class MainloopSchedule>
+          class MainloopSchedule, bool kOverlapPromotion = false>
 struct Fp8Gemm {
   using Output = ElementD;
   using ElementA = cutlass::float_e4m3_t;
@@ -57,31 +58,34 @@ struct Fp8Gemm {
       Arch, cutlass::arch::OpClassTensorOp, MmaTile, Cluster, cutlass::epilogue::collective::EpilogueTileAuto,
       float, float, ElementD, LayoutD, kAlignD, ElementD, LayoutD, kAlignD, EpilogueSchedule,
       Fusion<ElementD, kGelu>>::CollectiveOp;
-  using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+  using BuiltMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       Arch, cutlass::arch::OpClassTensorOp, ElementA, LayoutA, kAlignAB, ElementB, LayoutB, kAlignAB, float,
       MmaTile, Cluster,
       cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(
           sizeof(typename Epilogue::SharedStorage))>,
       MainloopSchedule>::CollectiveOp;
+  using Mainloop = typename PickMainloop<BuiltMainloop, kOverlapPromotion>::type;
   using Kernel = cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>, Mainloop, Epilogue,
                                                       cutlass::gemm::PersistentScheduler>;
   using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
 };
 
 // Hopper (sm_90a). FP8 without fast accumulation keeps a second fp32 accumulator per thread
-// (CUTLASS promotes the tensor-core partial sums into it every few k-blocks), so accumulator
-// registers double: a 128x256 tile per cooperative CTA spills and ran at 0.37x cuBLASLt on the
-// H100 (4096^3). Cooperative tiles up to 128x192 (two consumer warp groups of 64 rows) and
-// ping-pong tiles up to 64x128 (each consumer warp group its own tile) fit; ops/gemm/cutlass/
-// tiles.cuh lists the five the SM90 entries choose from.
-template <class ElementD, bool kGelu, class MmaTile, class Cluster>
+// (the tensor-core partial sums are promoted into it every k-tile), so accumulator registers
+// double: a 128x256 tile per cooperative CTA spills and ran at 0.37x cuBLASLt on the H100
+// (4096^3). Cooperative tiles up to 128x192 (two consumer warp groups of 64 rows) and ping-pong
+// tiles up to 64x128 (each consumer warp group its own tile) fit; ops/gemm/cutlass/tiles.cuh
+// lists the five the SM90 entries choose from. Where a third accumulator set fits (all but
+// 128x192), the mainloop overlaps the promotion with the next k-tile (cutlass_fp8_mainloop.cuh);
+// kOverlap = false keeps CUTLASS's loop (for benchmarks/sweep_cutlass_sm90.cu).
+template <class ElementD, bool kGelu, class MmaTile, class Cluster, bool kOverlap = true>
 using Sm90Fp8 = Fp8Gemm<cutlass::arch::Sm90, ElementD, kGelu, MmaTile, Cluster,
                         cutlass::epilogue::TmaWarpSpecializedCooperative,
-                        cutlass::gemm::KernelTmaWarpSpecializedCooperative>;
-template <class ElementD, bool kGelu, class MmaTile, class Cluster>
+                        cutlass::gemm::KernelTmaWarpSpecializedCooperative, kOverlap>;
+template <class ElementD, bool kGelu, class MmaTile, class Cluster, bool kOverlap = true>
 using Sm90Fp8PingPong = Fp8Gemm<cutlass::arch::Sm90, ElementD, kGelu, MmaTile, Cluster,
                                 cutlass::epilogue::TmaWarpSpecialized,
-                                cutlass::gemm::KernelTmaWarpSpecializedPingpong>;
+                                cutlass::gemm::KernelTmaWarpSpecializedPingpong, kOverlap>;
 
 // Blackwell datacenter / Thor (sm_100f, sm_110f): tcgen05 UMMA. An MMA tile of M = 256 runs on
 // a CTA pair (2SM kernels, cluster M of 2 or more); M = 128 on one SM.

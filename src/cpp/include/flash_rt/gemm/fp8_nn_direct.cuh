@@ -40,6 +40,10 @@
 // permute is needed, and the epilogue adds beta * D (read only when beta != 0) and the erf GELU of
 // cutlass_fp8_gelu. H100, bench_gemm.py (session 9), bf16 out: 1 x 2048 x 2560 4.0 us (CUTLASS
 // 64 x 64: 6.7; _scaled_mm 3.8), 16 x 2048 x 2560 5.0 us (CUTLASS 6.2; _scaled_mm 3.8).
+// On the [N, K] weight a CTA may also take 16 or 8 columns (TN = 2 or 1 n8 tiles), with 8 or 16
+// warps (template parameters W, U): where 32-column slabs leave SMs idle (N = 2048 gives 64 CTAs
+// on 132 SMs), narrower ones are up to 2.2x faster (benchmarks/probe_nt_direct.cu; the launcher's
+// rule is fp8_nt_direct_tiles in ops/gemm/fp8_nn_direct.cu).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -52,7 +56,6 @@
 namespace flash_rt::gemm {
 
 inline constexpr int kNnDirectMaxM = 64;  // 4 m16 tiles
-inline constexpr int kNnDirectCols = 32;  // columns of N per CTA
 
 // Warps per CTA and 32-deep K steps each warp keeps in flight, by m16 tiles: more tiles hold more
 // A fragments and accumulators, so they take fewer steps at once, and fewer warps keep the
@@ -120,30 +123,34 @@ __device__ __forceinline__ void load_row8<float>(const float* p, float (&v)[8]) 
   v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w, v[4] = y.x, v[5] = y.y, v[6] = y.z, v[7] = y.w;
 }
 
-// Grid: ceil(N / 32) CTAs of kNnDirectWarps<MT> warps; MT = ceil(M / 16) (1 to 4). Needs
+// Grid: ceil(N / (8 * TN)) CTAs of kNnDirectWarps<MT> warps; MT = ceil(M / 16) (1 to 4), TN =
+// n8 tiles per CTA (4 for [K, N] B, whose words hold 4 columns; 1, 2 or 4 for [N, K] B). Needs
 // K % 16 == 0, N % 16 == 0 ([K, N] B) or N % 8 == 0 ([N, K] B), and 16-byte aligned A, B and D
-// (the GEMM launchers check them).
-template <typename OutT, int MT, BLayout L = BLayout::kKN>
-__global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(const NnDirectArgs p) {
+// (the GEMM launchers check them). Column of local column n of n8 tile t: slab + TN * n + t, so
+// that each lane's accumulators cover 2 * TN consecutive columns of a row.
+template <typename OutT, int MT, BLayout L = BLayout::kKN, int TN = 4, int W = kNnDirectWarps<MT>,
+          int U = kNnDirectSteps<MT>>
+__global__ void __launch_bounds__(W * 32) fp8_nn_direct_kernel(const NnDirectArgs p) {
+  static_assert(TN == 4 || (L == BLayout::kNK && (TN == 1 || TN == 2)), "TN: 4, or 1 / 2 on an [N, K] weight");
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
-  constexpr int W = kNnDirectWarps<MT>, U = kNnDirectSteps<MT>;
-  __shared__ __align__(16) float part[W][MT * 16][kNnDirectCols];  // MT * W * 2 KB <= 32 KB
+  constexpr int kCols = 8 * TN;
+  __shared__ __align__(16) float part[W][MT * 16][kCols];  // MT * W * TN * 512 B <= 32 KB
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, q = lane & 3;  // mma.sync's group and thread-in-group
-  const int slab = blockIdx.x * kNnDirectCols;
-  const int col = slab + 4 * g;  // the 4 columns whose words this lane loads
+  const int slab = blockIdx.x * kCols;
+  const int col = slab + TN * g;  // the TN columns whose fragments this lane loads
   const int steps = (p.K + 31) / 32;
 
-  float acc[MT][4][4];  // [m16 tile][n8 tile][fragment]
+  float acc[MT][TN][4];  // [m16 tile][n8 tile][fragment]
 #pragma unroll
   for (int m = 0; m < MT; ++m)
 #pragma unroll
-    for (int t = 0; t < 4; ++t)
+    for (int t = 0; t < TN; ++t)
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc[m][t][i] = 0.f;
 
   for (int s0 = warp; s0 < steps; s0 += W * U) {
-    uint32_t bw[U][2][4];  // [step][k half: rows 0-15 / 16-31][row 4q + i of the half]
+    uint32_t bw[U][2][4];  // [step][k half: rows 0-15 / 16-31][row 4q + i of the half, or n8 tile]
     uint32_t aw[U][MT][4];  // A fragments: (row g, k lo), (g + 8, lo), (g, hi), (g + 8, hi)
 #pragma unroll
     for (int u = 0; u < U; ++u) {
@@ -159,7 +166,7 @@ __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(
             bw[u][h][i] = in ? load_word(p.b + static_cast<int64_t>(k + i) * p.N + col) : 0u;
         } else {  // [N, K]: the fragment of n8 tile t is 4 bytes of row col + t, ready as loaded
 #pragma unroll
-          for (int t = 0; t < 4; ++t) {
+          for (int t = 0; t < TN; ++t) {
             const bool in = s < steps && s * 32 + 16 * h < p.K && col + t < p.N;
             bw[u][h][t] = in ? load_word(p.b + static_cast<int64_t>(col + t) * p.K + k) : 0u;
           }
@@ -183,25 +190,32 @@ __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(
         transpose_4x4_bytes(bw[u][1], hi);
       } else {
 #pragma unroll
-        for (int t = 0; t < 4; ++t) lo[t] = bw[u][0][t], hi[t] = bw[u][1][t];
+        for (int t = 0; t < TN; ++t) lo[t] = bw[u][0][t], hi[t] = bw[u][1][t];
       }
 #pragma unroll
       for (int m = 0; m < MT; ++m)
 #pragma unroll
-        for (int t = 0; t < 4; ++t) mma_e4m3(acc[m][t], aw[u][m], lo[t], hi[t]);
+        for (int t = 0; t < TN; ++t) mma_e4m3(acc[m][t], aw[u][m], lo[t], hi[t]);
     }
   }
 
-  // Fragment c0 / c1 of n8 tile t: row g, columns 8q + t / 8q + 4 + t; c2 / c3: row g + 8.
+  // Fragment c0 / c1 of n8 tile t: row g, local columns 2q / 2q + 1, that is columns 2q * TN + t
+  // and (2q + 1) * TN + t of the slab; c2 / c3: row g + 8. Each lane writes 2 * TN floats.
 #pragma unroll
   for (int m = 0; m < MT; ++m) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      float* dst = &part[warp][m * 16 + g + 8 * h][8 * q];
-      reinterpret_cast<float4*>(dst)[0] = make_float4(acc[m][0][2 * h], acc[m][1][2 * h], acc[m][2][2 * h],
-                                                      acc[m][3][2 * h]);
-      reinterpret_cast<float4*>(dst)[1] = make_float4(acc[m][0][2 * h + 1], acc[m][1][2 * h + 1],
-                                                      acc[m][2][2 * h + 1], acc[m][3][2 * h + 1]);
+      float v[2 * TN];
+#pragma unroll
+      for (int t = 0; t < TN; ++t) v[t] = acc[m][t][2 * h], v[TN + t] = acc[m][t][2 * h + 1];
+      float* dst = &part[warp][m * 16 + g + 8 * h][2 * TN * q];
+      if constexpr (TN == 1) {
+        reinterpret_cast<float2*>(dst)[0] = make_float2(v[0], v[1]);
+      } else {
+#pragma unroll
+        for (int j = 0; j < TN / 2; ++j)
+          reinterpret_cast<float4*>(dst)[j] = make_float4(v[4 * j], v[4 * j + 1], v[4 * j + 2], v[4 * j + 3]);
+      }
     }
   }
   __syncthreads();
@@ -209,9 +223,9 @@ __global__ void __launch_bounds__(kNnDirectWarps<MT> * 32) fp8_nn_direct_kernel(
   float scale = p.alpha;
   if (p.scale_a) scale *= *p.scale_a;
   if (p.scale_b) scale *= *p.scale_b;
-  // One (row, 8-column chunk) per thread and pass: MT * 64 chunks.
-  for (int c = threadIdx.x; c < MT * 16 * (kNnDirectCols / 8); c += W * 32) {
-    const int row = c / (kNnDirectCols / 8), cc = (c % (kNnDirectCols / 8)) * 8;
+  // One (row, 8-column chunk) per thread and pass: MT * 16 * TN chunks.
+  for (int c = threadIdx.x; c < MT * 16 * TN; c += W * 32) {
+    const int row = c / TN, cc = (c % TN) * 8;
     // N % 8 == 0 and 8-column chunks: a chunk is wholly inside N or wholly past it.
     if (row >= p.M || slab + cc >= p.N) continue;
     float v[8];
