@@ -131,8 +131,8 @@ __device__ __forceinline__ void load_row8<float>(const float* p, float (&v)[8]) 
 template <typename OutT, int MT, BLayout L = BLayout::kKN, int TN = 4, int W = kNnDirectWarps<MT>,
           int U = kNnDirectSteps<MT>>
 __global__ void __launch_bounds__(W * 32) fp8_nn_direct_kernel(const NnDirectArgs p) {
-  static_assert(TN == 4 || (L == BLayout::kNK && (TN == 1 || TN == 2)), "TN: 4, or 1 / 2 on an [N, K] weight");
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+  static_assert(TN == 4 || (L == BLayout::kNK && (TN == 1 || TN == 2)), "TN: 4, or 1 / 2 on an [N, K] weight");
   constexpr int kCols = 8 * TN;
   __shared__ __align__(16) float part[W][MT * 16][kCols];  // MT * W * TN * 512 B <= 32 KB
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
