@@ -6,20 +6,23 @@
 // (mma_promotion_interval = 4 MMAs of k = 32) and, to read the finished partial sum, waits for
 // every wgmma of the warp group to drain (warpgroup_wait<0>) before issuing the next k-tile: the
 // tensor cores idle once per k-tile. On the H100 that put the 128 x 128 cooperative kernel at
-// 0.86-0.88x torch._scaled_mm at the large BENCH.md shapes (session 8), and
+// 0.84-0.88x torch._scaled_mm at the large BENCH.md shapes (sessions 8-9).
 // benchmarks/sweep_cutlass_sm90.cu (session 10) showed where the time goes: promoting every 8
-// MMAs instead reached cuBLASLt's speed, at 2-3x its error. cuBLASLt itself promotes every 4
-// MMAs: on the same operands its errors equal CUTLASS's at interval 4 to the last digit.
+// MMAs instead cut 10-17% of the time, at 2-3x the error. cuBLASLt itself promotes every 4 MMAs:
+// on the same operands its errors equal CUTLASS's at interval 4 to four digits.
 //
 // This mainloop keeps the promotion every k-tile (the same 128-deep sums, added in the same order,
-// so the results are those of CUTLASS's interval 4) but never leaves the tensor cores idle while
-// it adds: each k-tile is issued as two wgmma batches, one per half of the tile's N, into two
-// half-size partial accumulators. While the batch of one half runs, the other half's finished
-// partial sum is added into the float32 accumulator (warpgroup_wait<1>, never <0> inside the
-// loop). Registers stay those of CUTLASS's loop (a float32 sum and one tile's worth of partial
-// sums): a third full-size set does not fit the 168 registers a 384-thread CTA gives the
-// compiler (it spilled, and ptxas then drained the wgmmas itself). The cost is shared-memory
-// bandwidth: each half re-reads the A tile.
+// so the results are those of CUTLASS's interval 4) but overlaps the adds with the MMAs: each
+// k-tile is issued as two wgmma batches, one per half of the tile's N, into two half-size partial
+// accumulators. While the batch of one half runs, the other half's finished partial sum is added
+// into the float32 accumulator (warpgroup_wait<1>). Registers stay those of CUTLASS's loop (a
+// float32 sum and one tile's worth of partial sums): a third full-size set does not fit the 168
+// registers a 384-thread CTA gives the compiler (it spilled, and ptxas then drained the wgmmas
+// itself). ptxas also serialises every wgmma when batches stay in flight across a loop's back
+// edge (C7514), so the k-tiles go in unrolled runs (kRun) that end drained: one idle gap per run
+// instead of one per k-tile. The other cost is shared-memory bandwidth: each half re-reads A.
+// Measured (H100, same binary and run): 4096^3 130 -> 121 us, 1024 x 16384 x 2048 62 -> 59,
+// ping-pong 64 x 128 at 1024 x 2048 x 2560 18.2 -> 14.2 (docs/RESULTS-2026-11-28-H100-session10.md).
 //
 // It derives from CUTLASS's collective and replaces only the consumer side (mma, mma_tail);
 // the producer (TMA loads), pipeline, shared storage and parameters are CUTLASS's.
@@ -31,7 +34,8 @@
 
 namespace flash_rt::gemm::cutlass_fp8 {
 
-template <class Base, int kRunTiles = 4>
+// kRunTiles: k-tiles per drained run; 0 picks by tile size (kRun).
+template <class Base, int kRunTiles = 0>
 struct Fp8OverlappedPromotion : Base {
   using typename Base::MainloopPipeline;
   using typename Base::Params;
@@ -46,12 +50,15 @@ struct Fp8OverlappedPromotion : Base {
   static constexpr int kWarpGroups = cute::size(TiledMma{}) / cutlass::NumThreadsPerWarpGroup;
   static constexpr int kTileM = cute::size<0>(TileShape{}), kTileN = cute::size<1>(TileShape{});
   static constexpr int kTileK = cute::size<2>(TileShape{});
-  // One warp group's wgmma covers all of the tile's N (halves of N / 2 >= 8 columns), and at most
-  // 64 accumulator floats per thread: at 128 x 192 (96) the float32 sum and the halves spilled
-  // and ran at 0.6x CUTLASS's loop (benchmarks/sweep_cutlass_sm90.cu, session 10), as did runs
-  // of 8 or 16 k-tiles at 128 x 128 (0.9x of runs of 4).
-  static constexpr bool kFits =
-      kTileM == 64 * kWarpGroups && kTileN % 16 == 0 && kTileM * kTileN <= 64 * int(cute::size(TiledMma{}));
+  // Accumulator floats per consumer thread for the whole tile: 64 at 128x128, 96 at 128x192.
+  static constexpr int kAccumPerThread = kTileM * kTileN / int(cute::size(TiledMma{}));
+  // k-tiles per drained run (see mma). The unrolled run holds every wgmma descriptor of its
+  // k-tiles: runs of 8 or 16 at 128x128 spilled and ran at 0.9x of runs of 4, and at 128x192 runs
+  // of 2 spilled (0.6-0.7x) where runs of 1 do not (benchmarks/sweep_cutlass_sm90.cu, session 10).
+  static constexpr int kRun = kRunTiles > 0 ? kRunTiles : kAccumPerThread <= 64 ? 4 : 1;
+  // One warp group's wgmma covers all of the tile's N (halves of N / 2 >= 8 columns), and the
+  // float32 sum and the two halves fit (<= 96 floats per thread each set).
+  static constexpr bool kFits = kTileM == 64 * kWarpGroups && kTileN % 16 == 0 && kAccumPerThread <= 96;
   // The same MMA on half the columns (B rows [h * N / 2, (h + 1) * N / 2) of the stage).
   using HalfMma = decltype(cute::make_tiled_mma(
       cute::GMMA::ss_op_selector<typename Base::ElementA, typename Base::ElementB, float,
@@ -120,15 +127,15 @@ struct Fp8OverlappedPromotion : Base {
     // straight-line code: with batches still in flight across a loop's back edge it serialises
     // every wgmma (C7514), so each run ends drained.
     auto run = [&](auto k_tiles) {
-      constexpr int kRun = decltype(k_tiles)::value;
+      constexpr int kRunNow = decltype(k_tiles)::value;
       int stage = next_stage();
       issue(part0, tCrB0, stage);
       issue(part1, tCrB1, stage);
       CUTLASS_PRAGMA_UNROLL
-      for (int u = 0; u < kRun; ++u) {
+      for (int u = 0; u < kRunNow; ++u) {
         warpgroup_wait<1>();  // half 0 of k-tile u is done; half 1 runs
         promote(part0, 0);
-        if (u + 1 < kRun) {
+        if (u + 1 < kRunNow) {
           stage = next_stage();
           issue(part0, tCrB0, stage);  // half 0 of k-tile u + 1
           warpgroup_wait<1>();         // half 1 of k-tile u is done; half 0 of u + 1 runs
@@ -138,7 +145,7 @@ struct Fp8OverlappedPromotion : Base {
         promote(part1, kHalf);
         pipeline.consumer_release(smem_pipe_release);  // both halves of k-tile u have read the stage
         ++smem_pipe_release;
-        if (u + 1 < kRun) issue(part1, tCrB1, stage);  // half 1 of k-tile u + 1
+        if (u + 1 < kRunNow) issue(part1, tCrB1, stage);  // half 1 of k-tile u + 1
       }
     };
 
@@ -146,9 +153,11 @@ struct Fp8OverlappedPromotion : Base {
     warpgroup_fence_operand(accum);
     int t = 0;
     CUTLASS_PRAGMA_NO_UNROLL
-    for (; t + kRunTiles <= k_tile_count; t += kRunTiles) run(Int<kRunTiles>{});
-    CUTLASS_PRAGMA_NO_UNROLL
-    for (; t < k_tile_count; ++t) run(Int<1>{});
+    for (; t + kRun <= k_tile_count; t += kRun) run(Int<kRun>{});
+    if constexpr (kRun > 1) {
+      CUTLASS_PRAGMA_NO_UNROLL
+      for (; t < k_tile_count; ++t) run(Int<1>{});
+    }
     warpgroup_fence_operand(accum);
   }
 
