@@ -53,11 +53,14 @@ Status run_sm90_128x192(Entry e, const Problem& p);
 
 // The SM90 tile with the least modelled time: waves (output tiles over SMs, a persistent grid of
 // one CTA per SM, M tiles rounded up to the 2x1 cluster where the kernel has one) times the time
-// of one tile, tile_m * tile_n / (the tile's throughput on a large problem). Throughputs:
-// H100, 4096^3, bf16 out, benchmarks/sweep_cutlass_sm90.cu (docs/RESULTS-2026-11-27-H100-
-// session8.md). At the sweep's ten shapes (M = 1 to 4096, N = 2048 to 32768) it picks the
-// fastest of the five every time; the rule before (64x128 when 128x128 tiles would fill at most
-// half the SMs, else 128x128) was up to 1.37x slower (1024 x 2048 x 2560: 16.6 us, now 12.1).
+// of one tile, tile_m * tile_n / (the tile's throughput on a large problem). Throughputs: H100,
+// 4096^3, bf16 out, benchmarks/sweep_cutlass_sm90.cu with the overlapped mainloop
+// (cutlass_fp8_mainloop.cuh; docs/RESULTS-2026-11-28-H100-session10.md, round 9; session 8's
+// values with CUTLASS's loop picked the same tile at every shape of both sweeps). At the sweep's ten
+// shapes it picks the fastest of the five, or one within 2%, except 1024 x 2048 x 32768 (128x128:
+// 138 us, 128x192: 130) and 256 x 2048 x 2560 (128x64: 6.9 us, ping-pong 64x128: 6.5). The
+// rule before session 8 (64x128 when 128x128 tiles would fill at most half the SMs, else
+// 128x128) was up to 1.37x slower (1024 x 2048 x 2560: 16.6 us against 12.1).
 inline Sm90Tile sm90_tile(int M, int N, int sm_count) {
   struct Candidate {
     Sm90Tile tile;
@@ -65,9 +68,9 @@ inline Sm90Tile sm90_tile(int M, int N, int sm_count) {
     double tflops;
   };
   static constexpr Candidate kCandidates[] = {
-      {Sm90Tile::k128x128, 128, 128, 2, 1171.0}, {Sm90Tile::k128x192, 128, 192, 2, 1085.0},
-      {Sm90Tile::k128x64, 128, 64, 2, 770.0},    {Sm90Tile::k64x128, 64, 128, 1, 737.0},
-      {Sm90Tile::k64x64, 64, 64, 1, 539.0},
+      {Sm90Tile::k128x128, 128, 128, 2, 1179.0}, {Sm90Tile::k128x192, 128, 192, 2, 1159.0},
+      {Sm90Tile::k128x64, 128, 64, 2, 760.0},    {Sm90Tile::k64x128, 64, 128, 1, 733.0},
+      {Sm90Tile::k64x64, 64, 64, 1, 642.0},
   };
   const long long sms = sm_count > 0 ? sm_count : 1;
   Sm90Tile best = Sm90Tile::k128x128;
