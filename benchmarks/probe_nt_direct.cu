@@ -23,21 +23,24 @@
 
 using namespace flash_rt::gemm;
 
-template <int TN, int W, int U>
+template <int TN, int W, int U, bool kWide = false>
 struct Config {
   static constexpr int kTN = TN, kW = W, kU = U;
+  static constexpr bool kIsWide = kWide;
   static void launch(const NnDirectArgs& a, cudaStream_t s) {
-    flash_rt::device::launch(fp8_nn_direct_kernel<__nv_bfloat16, 1, BLayout::kNK, TN, W, U>,
+    flash_rt::device::launch(fp8_nn_direct_kernel<__nv_bfloat16, 1, BLayout::kNK, TN, W, U, kWide>,
                              dim3((a.N + 8 * TN - 1) / (8 * TN)), dim3(W * 32), 0, s, a);
   }
 };
-// One m16 tile (M <= 16): the current choice first (32-column slab, 8 warps, 4 steps in flight).
-using Configs = std::tuple<Config<4, 8, 4>, Config<4, 16, 4>, Config<2, 8, 8>, Config<2, 8, 4>, Config<2, 16, 4>,
-                           Config<1, 8, 4>, Config<1, 8, 8>, Config<1, 16, 4>>;
+// One m16 tile (M <= 16): the 32-column choice first (8 warps, 4 steps in flight), the 16-column
+// one, then 16-byte K units (w: U counts 64-deep units).
+using Configs = std::tuple<Config<4, 8, 4>, Config<2, 8, 8>, Config<4, 8, 4, true>, Config<4, 8, 2, true>,
+                           Config<4, 16, 2, true>, Config<2, 8, 4, true>, Config<2, 16, 2, true>,
+                           Config<1, 16, 2, true>>;
 
 // The configuration must not change a bit of D: each output is the same MMAs, and the warps'
-// partial sums are added in warp order... for the same warp count. Configurations with another
-// warp count split K otherwise, so they are compared within a relative 1e-5 instead.
+// partial sums are added in warp order, for the same warp count and K order. Other
+// configurations sum in another order, so D is compared within bf16 rounding (1e-2 relative).
 template <class C>
 bool same_as_first(NnDirectArgs a, void* other, cudaStream_t s) {
   const size_t n = size_t(a.M) * a.N;
@@ -50,7 +53,7 @@ bool same_as_first(NnDirectArgs a, void* other, cudaStream_t s) {
   CK(cudaStreamSynchronize(s));
   for (size_t i = 0; i < n; ++i) {
     const float u = __bfloat162float(x[i]), v = __bfloat162float(y[i]);
-    if (std::fabs(u - v) > 1e-2f * std::fabs(u) + 1e-6f) return false;  // bf16: one rounding step apart at most
+    if (std::fabs(u - v) > 1e-2f * std::fabs(u) + 1e-3f) return false;  // bf16 rounding of sums in another order
   }
   return true;
 }
@@ -67,9 +70,9 @@ void row(const NnDirectArgs& a, void* other, cudaStream_t s, std::index_sequence
 template <std::size_t... I>
 void header(std::index_sequence<I...>) {
   std::printf("%5s %6s %6s ", "M", "K", "N");
-  ((std::printf("  %dx%dx%d ", std::tuple_element_t<I, Configs>::kTN, std::tuple_element_t<I, Configs>::kW,
-                std::tuple_element_t<I, Configs>::kU)), ...);
-  std::printf("   (TN x warps x steps; ! = D differs)\n");
+  ((std::printf("  %dx%dx%d%s", std::tuple_element_t<I, Configs>::kTN, std::tuple_element_t<I, Configs>::kW,
+                std::tuple_element_t<I, Configs>::kU, std::tuple_element_t<I, Configs>::kIsWide ? "w" : " ")), ...);
+  std::printf("   (TN x warps x steps, w: 16-byte K units; ! = D differs)\n");
 }
 
 __global__ void fill(uint8_t* x, int64_t n, uint32_t seed) {

@@ -34,12 +34,13 @@ ENTRIES = {
 # FP8 partial sums between fp32 promotions (measured 1.2e-4 on the H100), hence 1e-3.
 TOL = {torch.float16: 2e-3, torch.bfloat16: 1e-2, torch.float32: 1e-3}
 # (M, N, K). On SM90, M <= 16 with N % 8 == 0 runs the mma.sync kernel (ops/gemm/fp8_nn_direct.h)
-# with a column slab by N (fp8_nt_direct_tiles, 132 SMs): (1, 8, 16) and (7, 40, 48) take 8 columns
-# per CTA, (3, 1544, 160) 16 with 8 warps, (5, 2048, 8192) 16 with 16 warps, (16, 2560, 2048) 32
+# in 64-deep K units (a partial last unit at K = 16, 48, 96, 160) with a column slab by N and K
+# (fp8_nt_direct_tiles, 132 SMs): (1, 8, 16) and (7, 40, 48) take 8 columns per CTA, (3, 1544,
+# 160) and (16, 2560, 2048) 16 with 8 warps, (5, 2048, 8192) 16 with 16 warps, (2, 6400, 96) 32
 # (test_small_m_float32_n4 has one that stays on CUTLASS). The last shape has 144 128x128 tiles:
 # the large SM90 tile; (256, 3072, 2048) and (1000, 1024, 528) run k-tile counts of 16 and 4 + 1
 # through the overlapped mainloop (cutlass_fp8_mainloop.cuh: runs of 4 k-tiles, then single ones).
-SHAPES = [(1, 8, 16), (7, 40, 48), (16, 2560, 2048), (3, 1544, 160), (5, 2048, 8192), (129, 264, 144),
+SHAPES = [(1, 8, 16), (7, 40, 48), (16, 2560, 2048), (3, 1544, 160), (5, 2048, 8192), (2, 6400, 96), (129, 264, 144),
           (1000, 1024, 528), (256, 3072, 2048), (1536, 1544, 160)]
 
 

@@ -10,10 +10,11 @@ namespace flash_rt::gemm {
 
 namespace {
 
-template <typename OutT, int MT, BLayout L, int TN = 4, int W = kNnDirectWarps<MT>, int U = kNnDirectSteps<MT>>
+template <typename OutT, int MT, BLayout L, int TN = 4, int W = kNnDirectWarps<MT>, int U = kNnDirectSteps<MT>,
+          bool kWide = false>
 void launch_direct(const NnDirectArgs& args, cudaStream_t stream) {
   const unsigned grid = static_cast<unsigned>((args.N + 8 * TN - 1) / (8 * TN));
-  device::launch(fp8_nn_direct_kernel<OutT, MT, L, TN, W, U>, dim3(grid), dim3(W * 32), 0, stream, args);
+  device::launch(fp8_nn_direct_kernel<OutT, MT, L, TN, W, U, kWide>, dim3(grid), dim3(W * 32), 0, stream, args);
 }
 
 // [K, N] weight (NN): one to four m16 tiles by M.
@@ -30,15 +31,16 @@ struct LaunchKN {
 };
 // [N, K] weight (the SM90 cutlass_fp8_* entries): one m16 tile (M <= kNtDirectMaxM = 16), and a
 // column slab narrow enough to put a CTA on most SMs (fp8_nt_direct_tiles).
+// Always with 16-byte K units (kWide); warps x units in flight per warp by slab and K.
 template <typename OutT>
 struct LaunchNK {
   static void run(const NnDirectArgs& args, int sm_count, cudaStream_t stream) {
-    const bool long_k = args.K >= 8192;
-    switch (fp8_nt_direct_tiles(args.N, sm_count)) {
-      case 4: return launch_direct<OutT, 1, BLayout::kNK>(args, stream);
-      case 2: return long_k ? launch_direct<OutT, 1, BLayout::kNK, 2, 16, 4>(args, stream)
-                            : launch_direct<OutT, 1, BLayout::kNK, 2, 8, 8>(args, stream);
-      default: return launch_direct<OutT, 1, BLayout::kNK, 1, 16, 4>(args, stream);
+    constexpr BLayout L = BLayout::kNK;
+    switch (fp8_nt_direct_tiles(args.N, args.K, sm_count)) {
+      case 4: return launch_direct<OutT, 1, L, 4, 8, 4, true>(args, stream);
+      case 2: return args.K <= 2048 ? launch_direct<OutT, 1, L, 2, 8, 4, true>(args, stream)
+                                    : launch_direct<OutT, 1, L, 2, 16, 2, true>(args, stream);
+      default: return launch_direct<OutT, 1, L, 1, 16, 2, true>(args, stream);
     }
   }
 };
@@ -66,14 +68,17 @@ bool fp8_nt_direct_applies(int sm, int M, int N) {
   return sm == 90 && M >= 1 && M <= kNtDirectMaxM && N % 8 == 0;
 }
 
-// benchmarks/probe_nt_direct.cu (H100, session 10): 32-column slabs (4 n8 tiles) are fastest
-// once they give >= 80 CTAs (N >= 2560 on 132 SMs); below that, 16 columns (1 x 2048 x 2048:
-// 2.9 us against 4.0; 1 x 16384 x 2048: 15.0 against 24.4) or 8 (1 x 16384 x 1024: 9.8 against
-// 21.6) spread the weight over more SMs.
-int fp8_nt_direct_tiles(int N, int sm_count) {
-  const int enough = (3 * (sm_count > 0 ? sm_count : 132) + 4) / 5;  // 0.6 of the SMs: 80 on an H100
-  if ((N + 31) / 32 >= enough) return 4;
-  if ((N + 15) / 16 >= enough) return 2;
+// benchmarks/probe_nt_direct.cu (H100, session 10, round 11; M = 1 / 16, us): with 16-byte K
+// units, 32-column slabs win only where they still give >= 1.5 CTAs per SM (1 x 1024 x 8192:
+// 3.8 / 4.5); 16 columns elsewhere (2048 x 2560: 2.8 / 3.4, against 4.2 / 5.0 for session 9's
+// 32 columns of 4-byte loads; 4096 x 4096: 5.1 / 5.8 against 8.0 / 9.3), with 16 warps beyond
+// K = 2048; 8 columns where 16 leave SMs idle (16384 x 1024: 7.4 / 8.7 against 22.0 / 28.9) or
+// K is very long (16384 x 2048: 13.2 / 14.8; 16 columns 15.0 / 17.5).
+int fp8_nt_direct_tiles(int N, int K, int sm_count) {
+  const long long sms = sm_count > 0 ? sm_count : 132;
+  if (2LL * ((N + 31) / 32) >= 3 * sms) return 4;
+  const long long ctas16 = (N + 15) / 16;
+  if (5 * ctas16 >= 3 * sms && !(K >= 16384 && ctas16 < sms)) return 2;
   return 1;
 }
 

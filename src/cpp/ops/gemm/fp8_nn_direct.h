@@ -27,7 +27,7 @@ inline constexpr int kNtDirectMaxM = 16;
 bool fp8_nt_direct_applies(int sm, int M, int N);
 void fp8_nt_direct(const char* entry, DType out, const void* a, const void* b, void* d, int M, int N, int K,
                    float alpha, float beta, bool gelu, int sm_count, cudaStream_t stream);
-// n8 tiles per CTA (its column slab is 8 times that) for N columns on sm_count SMs: 4, 2 or 1.
-int fp8_nt_direct_tiles(int N, int sm_count);
+// n8 tiles per CTA (its column slab is 8 times that) for an [N, K] weight on sm_count SMs: 4, 2 or 1.
+int fp8_nt_direct_tiles(int N, int K, int sm_count);
 
 }  // namespace flash_rt::gemm

@@ -40,10 +40,12 @@
 // permute is needed, and the epilogue adds beta * D (read only when beta != 0) and the erf GELU of
 // cutlass_fp8_gelu. H100, bench_gemm.py (session 9), bf16 out: 1 x 2048 x 2560 4.0 us (CUTLASS
 // 64 x 64: 6.7; _scaled_mm 3.8), 16 x 2048 x 2560 5.0 us (CUTLASS 6.2; _scaled_mm 3.8).
-// On the [N, K] weight a CTA may also take 16 or 8 columns (TN = 2 or 1 n8 tiles), with 8 or 16
-// warps (template parameters W, U): where 32-column slabs leave SMs idle (N = 2048 gives 64 CTAs
-// on 132 SMs), narrower ones are up to 2.2x faster (benchmarks/probe_nt_direct.cu; the launcher's
-// rule is fp8_nt_direct_tiles in ops/gemm/fp8_nn_direct.cu).
+// On the [N, K] weight (session 10) the kernel reads 64-deep K units with 16-byte loads (kWide,
+// below), and a CTA may take 16 or 8 columns (TN = 2 or 1 n8 tiles) with 8 or 16 warps (template
+// parameters W, U): where 32-column slabs leave SMs idle (N = 2048 gives 64 CTAs on 132 SMs).
+// H100, benchmarks/probe_nt_direct.cu, M = 1: 1 x 2048 x 2560 4.2 -> 2.8 us (torch._scaled_mm
+// 3.8), 1 x 16384 x 1024 22.0 -> 7.4; the launcher's rule is fp8_nt_direct_tiles in
+// ops/gemm/fp8_nn_direct.cu.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -128,18 +130,24 @@ __device__ __forceinline__ void load_row8<float>(const float* p, float (&v)[8]) 
 // K % 16 == 0, N % 16 == 0 ([K, N] B) or N % 8 == 0 ([N, K] B), and 16-byte aligned A, B and D
 // (the GEMM launchers check them). Column of local column n of n8 tile t: slab + TN * n + t, so
 // that each lane's accumulators cover 2 * TN consecutive columns of a row.
+// kWide ([N, K] B only): 64-deep K units read with 16-byte loads instead of 32-deep steps read
+// with 4-byte ones. The dot product does not care in which order k runs, as long as A and B use
+// the same order, so lane (g, q) takes bytes [16q, 16q + 16) of its A rows and B row of a unit
+// as words w0..w3 and feeds (w0, w1) to one MMA as its (k lo, k hi) fragments and (w2, w3) to a
+// second: the two MMAs cover k = 16q + 0..7 and 16q + 8..15 of every lane q, all 64 between them.
+// A quarter of the load instructions; U counts units then.
 template <typename OutT, int MT, BLayout L = BLayout::kKN, int TN = 4, int W = kNnDirectWarps<MT>,
-          int U = kNnDirectSteps<MT>>
+          int U = kNnDirectSteps<MT>, bool kWide = false>
 __global__ void __launch_bounds__(W * 32) fp8_nn_direct_kernel(const NnDirectArgs p) {
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
   static_assert(TN == 4 || (L == BLayout::kNK && (TN == 1 || TN == 2)), "TN: 4, or 1 / 2 on an [N, K] weight");
+  static_assert(!kWide || L == BLayout::kNK, "16-byte K units need a K-major [N, K] weight");
   constexpr int kCols = 8 * TN;
   __shared__ __align__(16) float part[W][MT * 16][kCols];  // MT * W * TN * 512 B <= 32 KB
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, q = lane & 3;  // mma.sync's group and thread-in-group
   const int slab = blockIdx.x * kCols;
   const int col = slab + TN * g;  // the TN columns whose fragments this lane loads
-  const int steps = (p.K + 31) / 32;
 
   float acc[MT][TN][4];  // [m16 tile][n8 tile][fragment]
 #pragma unroll
@@ -149,55 +157,96 @@ __global__ void __launch_bounds__(W * 32) fp8_nn_direct_kernel(const NnDirectArg
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc[m][t][i] = 0.f;
 
-  for (int s0 = warp; s0 < steps; s0 += W * U) {
-    uint32_t bw[U][2][4];  // [step][k half: rows 0-15 / 16-31][row 4q + i of the half, or n8 tile]
-    uint32_t aw[U][MT][4];  // A fragments: (row g, k lo), (g + 8, lo), (g, hi), (g + 8, hi)
+  if constexpr (kWide) {
+    const int units = (p.K + 63) / 64;
+    for (int u0 = warp; u0 < units; u0 += W * U) {
+      uint4 bx[U][TN];      // [unit][n8 tile]: bytes [16q, 16q + 16) of row col + t
+      uint4 ax[U][MT][2];   // [unit][m16 tile][row g, row g + 8]: the same bytes of A
 #pragma unroll
-    for (int u = 0; u < U; ++u) {
-      const int s = s0 + u * W;
+      for (int u = 0; u < U; ++u) {
+        const int unit = u0 + u * W;
+        const int k = unit * 64 + 16 * q;  // K % 16 == 0: a 16-byte chunk is wholly inside K or past it
+        const bool k_in = unit < units && k < p.K;
 #pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const int k = s * 32 + 16 * h + 4 * q;
-        // K % 16 == 0: a 16-deep half is either inside K or wholly past it.
-        if constexpr (L == BLayout::kKN) {
-          const bool in = s < steps && s * 32 + 16 * h < p.K && col < p.N;
+        for (int t = 0; t < TN; ++t)
+          bx[u][t] = k_in && col + t < p.N
+                         ? __ldg(reinterpret_cast<const uint4*>(p.b + static_cast<int64_t>(col + t) * p.K + k))
+                         : make_uint4(0u, 0u, 0u, 0u);
 #pragma unroll
-          for (int i = 0; i < 4; ++i)
-            bw[u][h][i] = in ? load_word(p.b + static_cast<int64_t>(k + i) * p.N + col) : 0u;
-        } else {  // [N, K]: the fragment of n8 tile t is 4 bytes of row col + t, ready as loaded
+        for (int m = 0; m < MT; ++m)
+#pragma unroll
+          for (int h = 0; h < 2; ++h) {
+            const int row = m * 16 + g + 8 * h;
+            ax[u][m][h] = k_in && row < p.M
+                              ? __ldg(reinterpret_cast<const uint4*>(p.a + static_cast<int64_t>(row) * p.K + k))
+                              : make_uint4(0u, 0u, 0u, 0u);
+          }
+      }
+#pragma unroll
+      for (int u = 0; u < U; ++u)
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+          const uint32_t a_first[4] = {ax[u][m][0].x, ax[u][m][1].x, ax[u][m][0].y, ax[u][m][1].y};
+          const uint32_t a_second[4] = {ax[u][m][0].z, ax[u][m][1].z, ax[u][m][0].w, ax[u][m][1].w};
 #pragma unroll
           for (int t = 0; t < TN; ++t) {
-            const bool in = s < steps && s * 32 + 16 * h < p.K && col + t < p.N;
-            bw[u][h][t] = in ? load_word(p.b + static_cast<int64_t>(col + t) * p.K + k) : 0u;
+            mma_e4m3(acc[m][t], a_first, bx[u][t].x, bx[u][t].y);
+            mma_e4m3(acc[m][t], a_second, bx[u][t].z, bx[u][t].w);
+          }
+        }
+    }
+  } else {
+    const int steps = (p.K + 31) / 32;
+    for (int s0 = warp; s0 < steps; s0 += W * U) {
+      uint32_t bw[U][2][4];  // [step][k half: rows 0-15 / 16-31][row 4q + i of the half, or n8 tile]
+      uint32_t aw[U][MT][4];  // A fragments: (row g, k lo), (g + 8, lo), (g, hi), (g + 8, hi)
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const int s = s0 + u * W;
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int k = s * 32 + 16 * h + 4 * q;
+          // K % 16 == 0: a 16-deep half is either inside K or wholly past it.
+          if constexpr (L == BLayout::kKN) {
+            const bool in = s < steps && s * 32 + 16 * h < p.K && col < p.N;
+#pragma unroll
+            for (int i = 0; i < 4; ++i)
+              bw[u][h][i] = in ? load_word(p.b + static_cast<int64_t>(k + i) * p.N + col) : 0u;
+          } else {  // [N, K]: the fragment of n8 tile t is 4 bytes of row col + t, ready as loaded
+#pragma unroll
+            for (int t = 0; t < TN; ++t) {
+              const bool in = s < steps && s * 32 + 16 * h < p.K && col + t < p.N;
+              bw[u][h][t] = in ? load_word(p.b + static_cast<int64_t>(col + t) * p.K + k) : 0u;
+            }
+          }
+        }
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+#pragma unroll
+          for (int r = 0; r < 4; ++r) {
+            const int row = m * 16 + g + 8 * (r & 1), h = r >> 1;
+            const bool in = s < steps && s * 32 + 16 * h < p.K && row < p.M;
+            aw[u][m][r] = in ? load_word(p.a + static_cast<int64_t>(row) * p.K + s * 32 + 16 * h + 4 * q) : 0u;
           }
         }
       }
 #pragma unroll
-      for (int m = 0; m < MT; ++m) {
+      for (int u = 0; u < U; ++u) {
+        uint32_t lo[4], hi[4];
+        if constexpr (L == BLayout::kKN) {
+          transpose_4x4_bytes(bw[u][0], lo);
+          transpose_4x4_bytes(bw[u][1], hi);
+        } else {
 #pragma unroll
-        for (int r = 0; r < 4; ++r) {
-          const int row = m * 16 + g + 8 * (r & 1), h = r >> 1;
-          const bool in = s < steps && s * 32 + 16 * h < p.K && row < p.M;
-          aw[u][m][r] = in ? load_word(p.a + static_cast<int64_t>(row) * p.K + s * 32 + 16 * h + 4 * q) : 0u;
+          for (int t = 0; t < TN; ++t) lo[t] = bw[u][0][t], hi[t] = bw[u][1][t];
         }
+#pragma unroll
+        for (int m = 0; m < MT; ++m)
+#pragma unroll
+          for (int t = 0; t < TN; ++t) mma_e4m3(acc[m][t], aw[u][m], lo[t], hi[t]);
       }
     }
-#pragma unroll
-    for (int u = 0; u < U; ++u) {
-      uint32_t lo[4], hi[4];
-      if constexpr (L == BLayout::kKN) {
-        transpose_4x4_bytes(bw[u][0], lo);
-        transpose_4x4_bytes(bw[u][1], hi);
-      } else {
-#pragma unroll
-        for (int t = 0; t < TN; ++t) lo[t] = bw[u][0][t], hi[t] = bw[u][1][t];
-      }
-#pragma unroll
-      for (int m = 0; m < MT; ++m)
-#pragma unroll
-        for (int t = 0; t < TN; ++t) mma_e4m3(acc[m][t], aw[u][m], lo[t], hi[t]);
-    }
-  }
+  }  // kWide
 
   // Fragment c0 / c1 of n8 tile t: row g, local columns 2q / 2q + 1, that is columns 2q * TN + t
   // and (2q + 1) * TN + t of the slab; c2 / c3: row g + 8. Each lane writes 2 * TN floats.
