@@ -4,8 +4,9 @@
 // (TN n8 tiles = 8 * TN columns per CTA) x (warps) x (32-deep steps each warp keeps in flight) at
 // M = 1, 8, 16 over K x N shapes of BENCH.md and of decoder projections, bf16 out, graph replay,
 // warm L2 (as bench_gemm.py), and checks each configuration's D against the first.
-// Session 10 (H100): the current 4 x 8 x 4 is best at K <= 4096; at K = 16384, N = 2048 a 16-column
-// slab (2 x 8 x 8) took 17.7 us against 24.5 at M = 1. Build here, run on the GPU machine:
+// Session 10 (H100), M = 1: with 4-byte loads 32 columns x 8 warps x 4 steps was best at K <= 4096
+// and N >= 2560, narrower slabs below (16384 x 2048: 15.0 us against 24.4); 16-byte K units (w)
+// then beat every 4-byte configuration (2048 x 2560: 2.8 against 4.2). Build here, run on the GPU machine:
 //   nvcc -O3 -std=c++20 -arch=sm_90a -I src/cpp/include -I src/cpp benchmarks/probe_nt_direct.cu \
 //     src/cpp/ops/core/launch.cu -o .exp/probe_nt_direct
 #include <cuda_bf16.h>
