@@ -15,7 +15,10 @@
 // or a build without that arch raises NotImplementedError naming the device and what was
 // built, before anything runs; fp8_run_dev (cuBLASLt) is the portable NT FP8 GEMM. On SM90,
 // M <= 16 with N % 8 == 0 runs an mma.sync kernel instead of a CUTLASS one (the same math and
-// epilogue; a TMA tile of 64 rows costs 1.7x as much at M = 1: gemm/fp8_nn_direct.h).
+// epilogue; H100, 1 x 2048 x 2560: 2.8 us against CUTLASS's 6.7 and torch._scaled_mm's 3.8:
+// gemm/fp8_nn_direct.h), and the CUTLASS kernels promote their FP8 partial sums into float32 every
+// 128-deep k-tile like torch._scaled_mm, with the adds overlapped with the MMAs
+// (flash_rt/gemm/cutlass_fp8_mainloop.cuh).
 //
 // Differences from the original, on purpose: errors raise (ValueError/TypeError for bad
 // arguments, NotImplementedError for a missing arch, RuntimeError if CUTLASS fails) instead of
