@@ -59,7 +59,8 @@ struct Fp8OverlappedPromotion : Base {
   // One warp group's wgmma covers all of the tile's N (halves of N / 2 >= 8 columns), and the
   // float32 sum and the two halves fit (<= 96 floats per thread each set).
   static constexpr bool kFits = kTileM == 64 * kWarpGroups && kTileN % 16 == 0 && kAccumPerThread <= 96;
-  // The same MMA on half the columns (B rows [h * N / 2, (h + 1) * N / 2) of the stage).
+  // The same MMA on half the columns (B rows [h * N / 2, (h + 1) * N / 2) of the stage). Both
+  // operands K-major: the only arrangement of the cutlass_fp8_* entries (and of FP8 wgmma).
   using HalfMma = decltype(cute::make_tiled_mma(
       cute::GMMA::ss_op_selector<typename Base::ElementA, typename Base::ElementB, float,
                                  cute::Shape<cute::Int<kTileM>, cute::Int<kTileN / 2>, cute::Int<kTileK>>,
