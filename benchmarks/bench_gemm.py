@@ -2,6 +2,7 @@
 torch's bf16 matmul and torch._scaled_mm, same process, same card, CUDA-graph replay.
 
     python benchmarks/bench_gemm.py [--out DIR] [--shapes 1x2048x2560,...] [--repeats 20] [--rounds 9]
+                                    [--providers REGEX]
 
 Shapes are M x K x N. Every provider runs the same problem, D[M, N] bf16 out:
   torch bf16          a16 @ w16.T                        (NT, cuBLASLt inside torch)
@@ -18,7 +19,8 @@ Shapes are M x K x N. Every provider runs the same problem, D[M, N] bf16 out:
   fp8_nn_dev+static   the same with the weight registered (register_static_weight: transposed once)
   fp8_nn_dev+static+tune  registered and autotuned
   descale_bf16out     fp8_gemm_descale_bf16out, NN
-  cutlass_fp8_*_bf16out  NT CUTLASS kernels, where this build has them
+  cutlass_fp8_*_bf16out  NT, where this build has them (SM90: the small-M kernel, cuBLASLt or
+                      CUTLASS by the "auto" policy; "[policy cutlass]": the CUTLASS kernels alone)
 torch.compile is not a peer here: for a lone matmul it calls the same cuBLAS kernels as eager.
 Warm L2 (one input set), as BENCH.md's peer table. Each provider's output is checked against
 a float32 product of its own operands (the dequantised FP8 codes, or the bf16 values for torch bf16;
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -43,6 +46,8 @@ SHAPES = [(1, 2048, 2560), (64, 1024, 8192), (1024, 2048, 2560), (1024, 2048, 32
 FP8 = torch.float8_e4m3fn
 TUNE_CANDIDATES = 64
 CUTLASS = ("cutlass_fp8_t1_bf16out", "cutlass_fp8_sq_bf16out", "cutlass_fp8_wide_bf16out")
+SCALED_MM = "torch _scaled_mm"
+PEERS = ("torch bf16", SCALED_MM, "torch _scaled_mm [K,N] weight")  # never filtered out
 
 
 def operands(M: int, K: int, N: int):
@@ -106,6 +111,17 @@ def providers(fvk, M: int, K: int, N: int, t: dict) -> dict:
         fn = getattr(fvk, name, None)
         if fn is not None:
             out[name] = ((lambda fn=fn: fn(p(t["a8"]), p(t["w8"]), p(D), M, N, K, alpha, 0.0, s())), D)
+    if hasattr(fvk, "cutlass_fp8_sm90_backend") and torch.cuda.get_device_capability() == (9, 0):
+        # The same entry with the SM90 policy pinned to "cutlass" (the small-M kernel and CUTLASS,
+        # never cuBLASLt): what the CUTLASS kernels alone reach. The policy is read at launch, so
+        # a graph captured inside the pin keeps the CUTLASS kernel.
+        def pinned(fn=fvk.cutlass_fp8_t1_bf16out):
+            fvk.cutlass_fp8_sm90_backend("cutlass")
+            try:
+                fn(p(t["a8"]), p(t["w8"]), p(D), M, N, K, alpha, 0.0, s())
+            finally:
+                fvk.cutlass_fp8_sm90_backend("auto")
+        out["cutlass_fp8_t1_bf16out [policy cutlass]"] = (pinned, D)
     return out
 
 
@@ -113,16 +129,21 @@ def rel_l2(x: torch.Tensor, ref: torch.Tensor) -> float:
     return float((x.float() - ref).norm() / ref.norm().clamp_min(1e-30))
 
 
-def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int) -> list[dict]:
-    """Checks every provider, then times them in `rounds` interleaved rounds (the order rotated
-    each round) and keeps each provider's median over the rounds; the ratios pair the rounds.
-    Large GEMMs drift with the card's power state by several percent over a run; timing every
-    provider once, one after the other, put that drift into the ratios (fp8_run_dev at 4096^3:
-    0.92-1.02x `_scaled_mm` across runs of the same kernel; benchmarks/probe_gemm_kernels.py shows
-    both launch the same cuBLASLt kernel)."""
+def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int, only: re.Pattern | None) -> list[dict]:
+    """Checks every provider, then times them in `rounds` rounds (the order rotated each round)
+    and keeps each provider's median over the rounds.
+
+    Large GEMMs drift with the card's power state by several percent over a run (fp8_run_dev at
+    4096^3 read 0.91-1.03x `_scaled_mm` across runs although both launch the same cuBLASLt
+    kernel: benchmarks/probe_gemm_kernels.py). So `_scaled_mm` is timed between every two
+    providers of a round, and a provider's ratio to it is the median over rounds of (mean of the
+    `_scaled_mm` timings just before and just after it) / its time: drift cancels unless it is
+    faster than one provider's timing. The bf16 and [K, N] ratios pair whole rounds."""
     t = operands(M, K, N)
     rows, ready = [], {}
     for name, (fn, D) in providers(fvk, M, K, N, t).items():
+        if only is not None and name not in PEERS and not only.search(name):
+            continue
         try:
             r = fn()
             torch.cuda.synchronize()
@@ -135,17 +156,36 @@ def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int) -> list[
             continue
         ready[name] = (fn, err)
     times: dict[str, list[float]] = {name: [] for name in ready}
+    # (mean of the _scaled_mm timings just before and after, this provider's time) per round
+    around: dict[str, list[tuple[float, float]]] = {name: [] for name in ready}
     names = list(ready)
+    sandwich = SCALED_MM if SCALED_MM in ready else None
+
+    def timed(name: str) -> float | None:
+        try:
+            us = time_graph(lambda i, fn=ready[name][0]: fn(), repeats=repeats)["median_us"]
+        except Exception as e:
+            rows.append(dict(M=M, K=K, N=N, provider=name, error=f"{type(e).__name__}: {e}"))
+            names.remove(name)
+            return None
+        times[name].append(us)
+        return us
+
     for name in names:  # one untimed pass: clocks and caches settle before the first round
         time_graph(lambda i, fn=ready[name][0]: fn(), repeats=repeats)
     for rnd in range(rounds):
-        k = rnd % len(names) if names else 0
-        for name in names[k:] + names[:k]:
-            try:
-                times[name].append(time_graph(lambda i, fn=ready[name][0]: fn(), repeats=repeats)["median_us"])
-            except Exception as e:
-                rows.append(dict(M=M, K=K, N=N, provider=name, error=f"{type(e).__name__}: {e}"))
-                names.remove(name)
+        others = [n for n in names if n != sandwich]
+        k = rnd % len(others) if others else 0
+        peer = lambda: timed(sandwich) if sandwich in names else None  # noqa: E731
+        before = peer()
+        for name in others[k:] + others[:k]:
+            if name not in names:
+                continue
+            us = timed(name)
+            after = peer()
+            if us is not None and before is not None and after is not None:
+                around[name].append(((before + after) / 2, us))
+            before = after
     for name in names:
         ts = sorted(times[name])
         us = ts[len(ts) // 2]
@@ -153,15 +193,21 @@ def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int) -> list[
                          tflops=2 * M * N * K / us / 1e6, rel_l2=ready[name][1]))
     order = {name: i for i, name in enumerate(ready)}  # the providers' order; errors first
     rows.sort(key=lambda r: order.get(r["provider"], -1))
-    # Ratios are paired: the median over rounds of (peer's time / this provider's time) within
-    # the same round, so drift between rounds (the card's clocks settle over seconds at the large
-    # shapes) cancels. > 1: faster than the peer.
+    median = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    # > 1: faster than the peer.
     for r in rows:
-        for key, peer in (("vs_scaled_mm", "torch _scaled_mm"), ("vs_bf16", "torch bf16"),
-                          ("vs_scaled_mm_kn", "torch _scaled_mm [K,N] weight")):
-            if r.get("us") and peer in names:
-                ratios = sorted(p / x for p, x in zip(times[peer], times[r["provider"]], strict=True))
-                r[key] = ratios[len(ratios) // 2]
+        if not r.get("us"):
+            continue
+        name = r["provider"]
+        if name == sandwich:
+            r["vs_scaled_mm"] = 1.0
+            if around.get("torch bf16"):  # bf16 time / the _scaled_mm timings around it
+                r["vs_bf16"] = median([x / p for p, x in around["torch bf16"]])
+        elif around.get(name):
+            r["vs_scaled_mm"] = median([p / x for p, x in around[name]])
+        for key, peer in (("vs_bf16", "torch bf16"), ("vs_scaled_mm_kn", "torch _scaled_mm [K,N] weight")):
+            if peer in names and name not in (peer, sandwich) and len(times[peer]) == len(times[name]):
+                r[key] = median([p / x for p, x in zip(times[peer], times[name], strict=True)])
     return rows
 
 
@@ -184,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shapes", help="comma-separated MxKxN (default: BENCH.md's six)")
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=9, help="interleaved timing rounds per shape (median kept)")
+    ap.add_argument("--providers", help="regex: time only the providers it matches (the torch peers always run)")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("bench_gemm: no CUDA device; nothing to measure.")
@@ -196,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for M, K, N in shapes:
         t0 = time.time()
-        rows += bench_shape(fvk, M, K, N, args.repeats, args.rounds)
+        rows += bench_shape(fvk, M, K, N, args.repeats, args.rounds,
+                            re.compile(args.providers) if args.providers else None)
         print(f"  {M}x{K}x{N}: {time.time() - t0:.1f} s", file=sys.stderr)
     text = table(rows)
     print(text)

@@ -290,7 +290,7 @@ NOT_CASES = {"FvkContext", "GemmRunner", "get_sm_version", "has_nvfp4", "has_cut
 # describe; tests/gemm/test_gemm_errors.py and tests/gemm/test_gemm.py test them.
 DEDICATED_TESTS = {"gmm_fp16", "fp8_gemm_descale_fp16", "fp8_gemm_descale_bf16out", "fp8_gemm_descale_f32out",
                    "fp8_gemm_descale_register_static_weight", "fp8_gemm_descale_unregister_static_weight",
-                   "cutlass_fp8_archs", "cutlass_fp8_sq", "cutlass_fp8_t1", "cutlass_fp8_wide", "cutlass_fp8_plain",
+                   "cutlass_fp8_archs", "cutlass_fp8_sm90_backend", "cutlass_fp8_sq", "cutlass_fp8_t1", "cutlass_fp8_wide", "cutlass_fp8_plain",
                    "cutlass_fp8_gelu", "cutlass_fp8_sq_f32out", "cutlass_fp8_wide_f32out", "cutlass_fp8_sq_bf16out",
                    "cutlass_fp8_wide_bf16out", "cutlass_fp8_t1_bf16out"}
 

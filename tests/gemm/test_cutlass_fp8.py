@@ -3,7 +3,8 @@ codes (flash_rt.testing.ref.gemm.cutlass_fp8), with alpha = act_scale * w_scale 
 passes it, beta = 0 and beta != 0 (C aliases D), awkward M (1, 7, 129, 1000) and N/K at the
 alignment limits (N % 8 for 16-bit D, N % 4 for float32, K % 16), K not a multiple of the
 128-deep tile, guarded outputs, raw addresses, and CUDA-graph capture without any warm-up
-(the entries keep no state and allocate nothing). Runs where this build has kernels for the
+(the entries allocate no device memory; on SM90 a shape first seen inside a capture runs
+CUTLASS). On SM90 every entry runs under each backend policy. Runs where this build has kernels for the
 device (sm_90a in the sm80 variant; sm_100f/sm_110f in sm100/sm110); elsewhere each entry
 must raise NotImplementedError before writing anything.
 """
@@ -42,11 +43,26 @@ TOL = {torch.float16: 2e-3, torch.bfloat16: 1e-2, torch.float32: 1e-3}
 # through the overlapped mainloop (cutlass_fp8_mainloop.cuh: runs of 4 k-tiles, then single ones).
 SHAPES = [(1, 8, 16), (7, 40, 48), (16, 2560, 2048), (3, 1544, 160), (5, 2048, 8192), (2, 6400, 96), (129, 264, 144),
           (1000, 1024, 528), (256, 3072, 2048), (1536, 1544, 160)]
+# On SM90 `backend` runs each shape under every policy: "auto" takes cuBLASLt where M > 16 and
+# N % 16 == 0 (the linear entries), so (129, 264, 144) and (1536, 1544, 160) stay on CUTLASS
+# there; "cutlass" runs the CUTLASS tiles above, "cublaslt" also runs M <= 16 on cuBLASLt.
 
 
 def _sm() -> int:
     major, minor = torch.cuda.get_device_capability()
     return 10 * major + minor
+
+
+@pytest.fixture(params=["auto", "cutlass", "cublaslt"])
+def backend(request, fvk):
+    """The SM90 policy (cutlass_fp8_sm90_backend) for one test, reset afterwards. "auto": the
+    small-M kernel, then cuBLASLt for the linear entries where it takes the call, else CUTLASS;
+    "cutlass": never cuBLASLt; "cublaslt": cuBLASLt at any M. Other devices ignore it (one run)."""
+    if request.param != "auto" and _sm() != 90:
+        pytest.skip("the backend policy applies to SM90 only")
+    fvk.cutlass_fp8_sm90_backend(request.param)
+    yield request.param
+    fvk.cutlass_fp8_sm90_backend("auto")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +95,7 @@ def check(out: Guarded, ref: torch.Tensor, what: str):
 
 @pytest.mark.parametrize("M, N, K", [pytest.param(*s, id="M{}-N{}-K{}".format(*s)) for s in SHAPES])
 @pytest.mark.parametrize("entry", list(ENTRIES))
-def test_entry(fvk, supported, entry, M, N, K):
+def test_entry(fvk, supported, backend, entry, M, N, K):
     out = ENTRIES[entry]
     g = gen(entry, M, N, K)
     A, sa = operand((M, K), g, 2.0)
@@ -97,10 +113,10 @@ def test_entry(fvk, supported, entry, M, N, K):
 @pytest.mark.parametrize("M", [77, 5])  # 5: the small-M kernel on SM90
 @pytest.mark.parametrize("entry", ["cutlass_fp8_sq", "cutlass_fp8_gelu", "cutlass_fp8_wide_f32out",
                                    "cutlass_fp8_t1_bf16out"])
-def test_beta_reads_d(fvk, supported, entry, M):
+def test_beta_reads_d(fvk, supported, backend, entry, M):
     if not supported:
         pytest.skip("no CUTLASS FP8 kernels for this GPU in this build")
-    N, K = 136, 272
+    N, K = 144, 272  # N % 16 == 0: cuBLASLt takes it under "auto" / "cublaslt"
     out = ENTRIES[entry]
     g = gen("beta", entry, M)
     A, sa = operand((M, K), g, 1.0)
@@ -143,7 +159,8 @@ def test_integer_addresses_and_streams(fvk, supported):
 
 @pytest.mark.parametrize("M", [64, 1])  # 1: the small-M kernel on SM90
 def test_graph_capture_without_warm_up(fvk, supported, M):
-    """No workspace, no plan cache: the very first call may be inside a capture."""
+    """No workspace: the very first call may be inside a capture (on SM90 it then runs the small-M
+    kernel or CUTLASS, since no cuBLASLt plan is created inside a capture)."""
     if not supported:
         pytest.skip("no CUTLASS FP8 kernels for this GPU in this build")
     N, K = 256, 512
@@ -163,6 +180,40 @@ def test_graph_capture_without_warm_up(fvk, supported, M):
         D.reset()
         graph.replay()
         check(D, R.cutlass_fp8(A.float(), B.float(), sa * sb), f"cutlass_fp8_wide [graph replay {replay}]")
+
+
+@pytest.mark.parametrize("entry", ["cutlass_fp8_t1_bf16out", "cutlass_fp8_wide_f32out"])
+def test_sm90_auto_takes_cublaslt_and_graphs_keep_it(fvk, supported, entry):
+    """On SM90 "auto" runs cuBLASLt above the small-M limit: its D equals the "cublaslt" policy's
+    bit for bit. A graph captured after a warm-up call replays the same kernel (same bits); the
+    first call of a shape inside a capture runs CUTLASS (no cuBLASLt descriptors in a capture)."""
+    if not supported or _sm() != 90:
+        pytest.skip("SM90 dispatch")
+    out = ENTRIES[entry]
+    M, N, K = 200, 272, 320
+    g = gen("dispatch", entry)
+    A, sa = operand((M, K), g, 1.0)
+    B, sb = operand((N, K), g, 1.0)
+    ref = R.cutlass_fp8(A.float(), B.float(), sa * sb)
+    fn = getattr(fvk, entry)
+    results = {}
+    try:
+        for policy in ("cublaslt", "cutlass", "auto"):
+            fvk.cutlass_fp8_sm90_backend(policy)
+            D = Guarded((M, N), out)
+            fn(A, B, D.tensor, M, N, K, sa * sb)
+            check(D, ref, f"{entry} [{policy}]")
+            results[policy] = D.tensor.clone()
+        assert torch.equal(results["auto"], results["cublaslt"])
+        D = Guarded((M, N), out)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            fn(A, B, D.tensor, M, N, K, sa * sb, 0.0, torch.cuda.current_stream().cuda_stream)
+        graph.replay()
+        check(D, ref, f"{entry} [graph after warm-up]")
+        assert torch.equal(D.tensor, results["cublaslt"])
+    finally:
+        fvk.cutlass_fp8_sm90_backend("auto")
 
 
 def test_fp8_storage_types(fvk, supported):

@@ -226,6 +226,23 @@ def test_cutlass_entries_exist(fvk):
     assert isinstance(fvk.cutlass_fp8_archs(), str)
 
 
+def test_cutlass_sm90_backend_policy(fvk):
+    """The SM90 policy: queried with no argument, set by name, refused for another name (and left
+    as it was)."""
+    assert fvk.cutlass_fp8_sm90_backend() == "auto"
+    try:
+        for name in ("cutlass", "cublaslt", "auto"):
+            assert fvk.cutlass_fp8_sm90_backend(name) == name
+            assert fvk.cutlass_fp8_sm90_backend() == name
+        fvk.cutlass_fp8_sm90_backend("cutlass")
+        with pytest.raises(ValueError, match=r"^cutlass_fp8_sm90_backend: 'policy' expected 'auto', 'cutlass', "
+                                             r"'cublaslt' or '' \(query\), got 'cuBLAS'$"):
+            fvk.cutlass_fp8_sm90_backend("cuBLAS")
+        assert fvk.cutlass_fp8_sm90_backend() == "cutlass"
+    finally:
+        fvk.cutlass_fp8_sm90_backend("auto")
+
+
 def cutlass_call(fvk, entry, **override):
     kw = {"A": CUTLASS_ADDR["A"], "B": CUTLASS_ADDR["B"], "D": CUTLASS_ADDR["D"], "M": CM, "N": CN, "K": CK}
     kw.update(override)

@@ -112,6 +112,9 @@ void bind_gemm(nb::module_& m) {
     m.def(e.name, e.fn, tensor("A"), tensor("B"), tensor("D"), "M"_a, "N"_a, "K"_a, "alpha"_a = 1.0f, "beta"_a = 0.0f,
           "stream"_a = 0, e.doc);
   m.def("cutlass_fp8_archs", &g::cutlass_fp8_archs, "Architectures this build has cutlass_fp8_* kernels for.");
+  m.def("cutlass_fp8_sm90_backend", &g::cutlass_fp8_sm90_backend, "policy"_a = "",
+        "SM90 backend policy of cutlass_fp8_*: 'auto' (default), 'cutlass' or 'cublaslt'; sets it when given, "
+        "returns the policy in force.");
 }
 
 }  // namespace flash_rt::bindings

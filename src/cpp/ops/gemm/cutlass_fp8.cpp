@@ -5,11 +5,15 @@
 
 #include <cuda_runtime.h>
 
+#include <atomic>
+#include <cstring>
+
 #include "flash_rt/core/check.h"
 #include "flash_rt/core/cuda_check.h"
 #include "flash_rt/core/errors.h"
 #include "flash_rt/gemm/cutlass_fp8_problem.h"
 #include "gemm/fp8_nn_direct.h"
+#include "gemm/gemm.h"
 
 #ifndef FLASH_RT_CUTLASS_SM90
 #define FLASH_RT_CUTLASS_SM90 0
@@ -51,6 +55,11 @@ Status run_sm90(Entry e, const Problem& p) {
   return cutlass_fp8::run_sm90_128x128(e, p);
 }
 #endif
+
+// The SM90 backend policy (cutlass_fp8_sm90_backend; cutlass_fp8.h says what each does).
+enum class Sm90Backend : int { kAuto = 0, kCutlass = 1, kCublasLt = 2 };
+constexpr const char* kSm90BackendNames[] = {"auto", "cutlass", "cublaslt"};
+std::atomic<int> g_sm90_backend{static_cast<int>(Sm90Backend::kAuto)};
 
 // The kernel family for this device, or nullptr (then the entry raises NotImplementedError).
 using Runner = Status (*)(Entry, const Problem&);
@@ -107,11 +116,20 @@ int run_entry(const char* entry, Entry e, const TensorArg& A, const TensorArg& B
   }
 
 #if FLASH_RT_CUTLASS_SM90
-  // Small M on SM90: the mma.sync kernel that reads the weight once (fp8_nn_direct.h); a CUTLASS
-  // TMA kernel spends a whole 64-row tile on it.
-  if (fp8_nt_direct_applies(sm, M, N)) {
-    fp8_nt_direct(entry, out, A.data, B.data, D.data, M, N, K, alpha, beta, e == Entry::kGelu, sms, as_stream(stream));
-    return 0;
+  if (sm == 90) {
+    const auto backend = static_cast<Sm90Backend>(g_sm90_backend.load(std::memory_order_relaxed));
+    // Small M: the mma.sync kernel that reads the weight once (fp8_nn_direct.h); a CUTLASS TMA
+    // kernel spends a whole 64-row tile on it, and it beats cuBLASLt there.
+    if (backend != Sm90Backend::kCublasLt && fp8_nt_direct_applies(sm, M, N)) {
+      fp8_nt_direct(entry, out, A.data, B.data, D.data, M, N, K, alpha, beta, e == Entry::kGelu, sms,
+                    as_stream(stream));
+      return 0;
+    }
+    // Linear epilogues above that: cuBLASLt where it takes the call (the GELU entry stays on
+    // CUTLASS: cuBLASLt's GELU epilogue is not the erf GELU).
+    if (backend != Sm90Backend::kCutlass && e != Entry::kGelu &&
+        fp8_nt_alpha_cublaslt(entry, out, A.data, B.data, D.data, M, N, K, alpha, beta, stream))
+      return 0;
   }
 #endif
   const Problem p{A.data, B.data, D.data, M, N, K, alpha, beta, dev, sms, as_stream(stream)};
@@ -128,6 +146,19 @@ int run_entry(const char* entry, Entry e, const TensorArg& A, const TensorArg& B
 }
 
 }  // namespace
+
+const char* cutlass_fp8_sm90_backend(const char* policy) {
+  if (policy != nullptr && *policy != '\0') {
+    int found = -1;
+    for (int i = 0; i < 3; ++i)
+      if (std::strcmp(policy, kSm90BackendNames[i]) == 0) found = i;
+    if (found < 0)
+      throw_error(ErrorKind::kValue, "cutlass_fp8_sm90_backend",
+                  ": 'policy' expected 'auto', 'cutlass', 'cublaslt' or '' (query), got '", policy, "'");
+    g_sm90_backend.store(found, std::memory_order_relaxed);
+  }
+  return kSm90BackendNames[g_sm90_backend.load(std::memory_order_relaxed)];
+}
 
 const char* cutlass_fp8_archs() {
 #if FLASH_RT_CUTLASS_SM90 && FLASH_RT_CUTLASS_SM100

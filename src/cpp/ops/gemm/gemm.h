@@ -94,10 +94,12 @@ class GemmRunner {
  public:
   // The workspace: 32 MiB (not the original's 256 MiB): cuBLASLt's own recommendation for
   // Hopper is 32 MiB, and a smaller reservation leaves memory to the model. Raises
-  // RuntimeError without a usable CUDA device.
+  // RuntimeError without a usable CUDA device. A runner made with workspace_bytes = 0 allocates
+  // nothing and asks the heuristic only for algorithms that need no workspace (the SM90
+  // cutlass_fp8_* path below: no device memory shared between streams).
   static constexpr std::size_t kWorkspaceBytes = 32u << 20;
 
-  GemmRunner();
+  explicit GemmRunner(std::size_t workspace_bytes = kWorkspaceBytes);
   ~GemmRunner();
   GemmRunner(const GemmRunner&) = delete;
   GemmRunner& operator=(const GemmRunner&) = delete;
@@ -175,14 +177,23 @@ class GemmRunner {
 
   // Runs a Call that was already validated (used by fp8_gemm_descale_*).
   void run(const char* entry, const Call& c, Stream stream);
+  // Whether `c`'s plan exists (its first call has happened); try_plan creates it, or returns
+  // false where cuBLASLt has no algorithm for it (nothing cached, nothing raised). try_plan
+  // raises while `stream` is capturing, as a first call does.
+  bool has_plan(const Call& c) const;
+  bool try_plan(const char* entry, const Call& c, Stream stream);
 
  private:
-  Plan& plan(const char* entry, const Call& c, Stream stream);
+  // The cached plan of `c`; creates it on a miss (raises during capture, or when cuBLASLt has
+  // no algorithm and `required`, else returns nullptr).
+  Plan* find_plan(const char* entry, const Call& c, Stream stream, bool required);
+  Plan& plan(const char* entry, const Call& c, Stream stream) { return *find_plan(entry, c, stream, true); }
   void autotune(const char* entry, const Call& c, int num_algos);
   float bench(const char* entry, const Call& c, int warmup, int iters);
 
   cublasLtContext* handle_ = nullptr;
   void* workspace_ = nullptr;
+  std::size_t workspace_bytes_ = kWorkspaceBytes;
   std::map<Key, std::unique_ptr<Plan>> plans_;
   // (B address, K, N) -> the [N, K] copy (register_static_weight); freed by the destructor.
   std::map<std::tuple<std::uintptr_t, int, int>, void*> static_weights_;
@@ -210,6 +221,16 @@ void fp8_gemm_descale_bf16out(const TensorArg& A, const TensorArg& B, const Tens
 void fp8_gemm_descale_f32out(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N,
                              int K, const TensorArg& act_descale, const TensorArg& w_descale,
                              Stream stream);
+// The NT problem of the SM90 cutlass_fp8_* entries on cuBLASLt (gemm/cutlass_fp8.h says when and
+// why): D[M,N] = alpha * A[M,K] . B[N,K]^T + beta * D (C = D), A and B E4M3, D fp16 / bf16 /
+// float32. One runner per device with no workspace (so calls on concurrent streams share no
+// device memory), created on first use, guarded by a mutex. The caller has validated the
+// arguments (16-byte aligned addresses, K % 16 == 0). Returns false, having launched nothing,
+// where cuBLASLt does not take the call: N % 16 != 0, no algorithm for the shape (remembered),
+// or the shape's first call while `stream` is capturing (no descriptors inside a capture).
+bool fp8_nt_alpha_cublaslt(const char* entry, DType out, const void* A, const void* B, void* D, int M, int N,
+                           int K, float alpha, float beta, Stream stream);
+
 // register_static_weight / unregister_static_weight on the process-global runner above.
 bool fp8_gemm_descale_register_static_weight(const TensorArg& B, int K, int N, Stream stream);
 bool fp8_gemm_descale_unregister_static_weight(const TensorArg& B, int K, int N);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -104,10 +105,9 @@ void set_attr(cublasLtMatmulDesc_t desc, cublasLtMatmulDescAttributes_t attr, co
 // A heuristic preference: the workspace size and the operands' alignment (Call::align).
 class Preference {
  public:
-  Preference(const char* entry, uint32_t align) {
+  Preference(const char* entry, uint32_t align, std::size_t workspace_bytes) {
     check_lt(cublasLtMatmulPreferenceCreate(&pref_), entry, "cublasLtMatmulPreferenceCreate");
-    const std::size_t ws = GemmRunner::kWorkspaceBytes;
-    set(entry, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, ws);
+    set(entry, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, workspace_bytes);
     for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
                       CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
       set(entry, attr, align);
@@ -246,7 +246,7 @@ const char* heuristic_hint(const GemmRunner::Call& c) {
 
 // ---- GemmRunner --------------------------------------------------------------------------
 
-GemmRunner::GemmRunner() {
+GemmRunner::GemmRunner(std::size_t workspace_bytes) : workspace_bytes_(workspace_bytes) {
   const char* entry = "GemmRunner";
   int dev = 0;
   const cudaError_t err = cudaGetDevice(&dev);
@@ -262,13 +262,14 @@ GemmRunner::GemmRunner() {
   cublasLtHandle_t h = nullptr;
   check_lt(cublasLtCreate(&h), entry, "cublasLtCreate");
   handle_ = h;
-  const cudaError_t merr = cudaMalloc(&workspace_, kWorkspaceBytes);
+  if (workspace_bytes_ == 0) return;
+  const cudaError_t merr = cudaMalloc(&workspace_, workspace_bytes_);
   if (merr != cudaSuccess) {
     (void)cudaGetLastError();
     cublasLtDestroy(handle_);
     handle_ = nullptr;
     workspace_ = nullptr;
-    throw_error(ErrorKind::kRuntime, entry, ": cudaMalloc of the ", kWorkspaceBytes >> 20,
+    throw_error(ErrorKind::kRuntime, entry, ": cudaMalloc of the ", workspace_bytes_ >> 20,
                 " MiB workspace failed: ", cudaGetErrorName(merr), " (", cudaGetErrorString(merr), ")");
   }
 }
@@ -280,9 +281,15 @@ GemmRunner::~GemmRunner() {
   if (handle_) cublasLtDestroy(handle_);
 }
 
-GemmRunner::Plan& GemmRunner::plan(const char* entry, const Call& c, Stream stream) {
+bool GemmRunner::has_plan(const Call& c) const { return plans_.count(c.key()) != 0; }
+
+bool GemmRunner::try_plan(const char* entry, const Call& c, Stream stream) {
+  return find_plan(entry, c, stream, false) != nullptr;
+}
+
+GemmRunner::Plan* GemmRunner::find_plan(const char* entry, const Call& c, Stream stream, bool required) {
   const Key key = c.key();
-  if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
+  if (auto it = plans_.find(key); it != plans_.end()) return it->second.get();
   if (capturing(stream))
     throw_error(ErrorKind::kRuntime, entry, ": first call for this shape (M=", c.M, ", N=", c.N, ", K=", c.K,
                 ") during CUDA graph capture; call it once before capture (warm-up) so that its "
@@ -305,7 +312,7 @@ GemmRunner::Plan& GemmRunner::plan(const char* entry, const Call& c, Stream stre
   check_lt(cublasLtMatrixLayoutCreate(&p->lb, ab, c.K, c.M, c.K), entry, "cublasLtMatrixLayoutCreate");
   check_lt(cublasLtMatrixLayoutCreate(&p->ld, out, c.N, c.M, c.N), entry, "cublasLtMatrixLayoutCreate");
 
-  const Preference pref(entry, c.align);
+  const Preference pref(entry, c.align, workspace_bytes_);
 
   // cuBLASLt's A: the B buffer, column-major [K, N] (ld K) transposed when B is [N, K]
   // ("TN"), else column-major [N, K] (ld N).
@@ -338,12 +345,13 @@ GemmRunner::Plan& GemmRunner::plan(const char* entry, const Call& c, Stream stre
       ok = true, result = r2;
     }
   }
+  if (!ok && !required) return nullptr;
   if (!ok)
     throw_error(ErrorKind::kRuntime, entry, ": cuBLASLt has no algorithm for M=", c.M, ", N=", c.N, ", K=", c.K,
                 " (cublasLtMatmulAlgoGetHeuristic: ", cublasGetStatusName(st), ", ", cublasGetStatusString(st),
                 ", ", found, " results)", heuristic_hint(c));
   p->algo = result.algo;
-  return *plans_.emplace(key, std::move(p)).first->second;
+  return plans_.emplace(key, std::move(p)).first->second.get();
 }
 
 bool GemmRunner::runs_direct(const Call& c) const {
@@ -371,7 +379,7 @@ void GemmRunner::run(const char* entry, const Call& c, Stream stream) {
   }
   // C = D: read only when beta != 0 (the residual entries).
   check_lt(cublasLtMatmul(handle_, p.desc, &c.alpha, b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &p.algo,
-                          workspace_, kWorkspaceBytes, as_stream(stream)),
+                          workspace_, workspace_bytes_, as_stream(stream)),
            entry, "cublasLtMatmul");
 }
 
@@ -547,7 +555,7 @@ void GemmRunner::autotune(const char* entry, const Call& c, int num_algos) {
     transpose_bytes(entry, c.b, p.bt, c.K, c.N, nullptr);
     b = p.bt;
   }
-  const Preference pref(entry, c.align);
+  const Preference pref(entry, c.align, workspace_bytes_);
   std::vector<cublasLtMatmulHeuristicResult_t> results(num_algos);
   int found = 0;
   check_lt(cublasLtMatmulAlgoGetHeuristic(handle_, p.desc, p.la, p.lb, p.ld, p.ld, pref, num_algos, results.data(),
@@ -569,7 +577,7 @@ void GemmRunner::autotune(const char* entry, const Call& c, int num_algos) {
       if (static_cast<int>(algos.size()) >= num_algos) break;
       cublasLtMatmulHeuristicResult_t check{};
       if (cublasLtMatmulAlgoCheck(handle_, p.desc, p.la, p.lb, p.ld, p.ld, &a, &check) == CUBLAS_STATUS_SUCCESS &&
-          check.workspaceSize <= kWorkspaceBytes)
+          check.workspaceSize <= workspace_bytes_)
         add(a);
     }
   }
@@ -578,7 +586,7 @@ void GemmRunner::autotune(const char* entry, const Call& c, int num_algos) {
     const cublasLtMatmulAlgo_t algo = algos[i];
     auto once = [&](cudaStream_t s) {  // a candidate that refuses to run is skipped, not fatal
       return cublasLtMatmul(handle_, p.desc, &c.alpha, b, p.la, c.a, p.lb, &c.beta, c.d, p.ld, c.d, p.ld, &algo,
-                            workspace_, kWorkspaceBytes, s) == CUBLAS_STATUS_SUCCESS;
+                            workspace_, workspace_bytes_, s) == CUBLAS_STATUS_SUCCESS;
     };
     return graph_time_ms(entry, kAutotuneCalls, replays, once);
   };
@@ -871,6 +879,41 @@ void fp8_gemm_descale_bf16out(const TensorArg& A, const TensorArg& B, const Tens
 void fp8_gemm_descale_f32out(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N, int K,
                              const TensorArg& act_descale, const TensorArg& w_descale, Stream stream) {
   descale("fp8_gemm_descale_f32out", DType::kF32, A, B, C, M, N, K, act_descale, w_descale, stream);
+}
+
+// ---- the SM90 cutlass_fp8_* path (no-workspace runners, one per device) ----
+
+namespace {
+
+constexpr int kMaxDevices = 64;
+std::mutex g_nt_mutex;
+
+}  // namespace
+
+bool fp8_nt_alpha_cublaslt(const char* entry, DType out, const void* A, const void* B, void* D, int M, int N,
+                           int K, float alpha, float beta, Stream stream) {
+  if (N % 16 != 0 || K % 16 != 0) return false;  // cuBLASLt FP8: 16-element leading dimensions
+  GemmRunner::Call c = fp8(Op::kFp8NTAlpha, out, M, N, K, true);
+  c.a = A, c.b = B, c.d = D;
+  c.alpha = alpha, c.beta = beta;  // a host value per call: one plan serves every beta
+  c.align = all_aligned({A, B, D}, kAlignLarge) ? kAlignLarge : kAlign;
+  int dev = 0;
+  check_cuda(cudaGetDevice(&dev), entry, "cudaGetDevice");
+  if (dev < 0 || dev >= kMaxDevices) return false;
+  static GemmRunner* runners[kMaxDevices] = {};  // kept for the process, as global_runner()
+  static std::set<GemmRunner::Key> refused[kMaxDevices];
+  std::lock_guard<std::mutex> lock(g_nt_mutex);
+  GemmRunner*& r = runners[dev];
+  if (r == nullptr || !r->has_plan(c)) {
+    if (capturing(stream) || refused[dev].count(c.key()) != 0) return false;
+    if (r == nullptr) r = new GemmRunner(0);
+    if (!r->try_plan(entry, c, stream)) {
+      refused[dev].insert(c.key());
+      return false;
+    }
+  }
+  r->run(entry, c, stream);
+  return true;
 }
 
 bool fp8_gemm_descale_register_static_weight(const TensorArg& B, int K, int N, Stream stream) {
