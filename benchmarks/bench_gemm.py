@@ -62,7 +62,9 @@ def operands(M: int, K: int, N: int):
     return dict(a16=a16, w16=w16, a8=a8, w8=w8, w8_kn=w8.T.contiguous(), sa=sa, sw=sw, ref=ref, ref16=ref16)
 
 
-def providers(fvk, M: int, K: int, N: int, t: dict) -> dict:
+def providers(fvk, M: int, K: int, N: int, t: dict, want=lambda name: True) -> dict:
+    """name -> (call, D or None) for every provider `want` accepts (the autotuned ones cost seconds
+    to set up, so they are only built when wanted)."""
     D = torch.empty(M, N, dtype=torch.bfloat16, device="cuda")
     p = lambda x: x.data_ptr()  # noqa: E731  (int addresses: the lowest host cost)
     out = {}
@@ -87,9 +89,13 @@ def providers(fvk, M: int, K: int, N: int, t: dict) -> dict:
     out["fp8_nn_dev"] = (lambda: runner.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K, p(t["sa"]),
                                                    p(t["sw"]), s()), D)
     try:
+        if not want("fp8_nn_dev+tune"):
+            raise LookupError
         tuned.autotune_fp8_nn_dev(t["a8"], t["w8_kn"], D, M, N, K, t["sa"], t["sw"], TUNE_CANDIDATES)
         out["fp8_nn_dev+tune"] = (lambda: tuned.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K, p(t["sa"]),
                                                            p(t["sw"]), s()), D)
+    except LookupError:
+        pass
     except RuntimeError as e:
         print(f"  autotune_fp8_nn_dev M={M} K={K} N={N}: {e}", file=sys.stderr)
     static = fvk.GemmRunner()  # the [K, N] weight registered once (SM89/SM90: transposed copy, NT speed)
@@ -99,9 +105,13 @@ def providers(fvk, M: int, K: int, N: int, t: dict) -> dict:
     static_tuned = fvk.GemmRunner()  # both: registered weight, then the autotuned algorithm
     static_tuned.register_static_weight(t["w8_kn"], K, N)
     try:
+        if not want("fp8_nn_dev+static+tune"):
+            raise LookupError
         static_tuned.autotune_fp8_nn_dev(t["a8"], t["w8_kn"], D, M, N, K, t["sa"], t["sw"], TUNE_CANDIDATES)
         out["fp8_nn_dev+static+tune"] = (lambda: static_tuned.fp8_nn_dev(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K,
                                                                          p(t["sa"]), p(t["sw"]), s()), D)
+    except LookupError:
+        pass
     except RuntimeError as e:
         print(f"  autotune_fp8_nn_dev (static weight) M={M} K={K} N={N}: {e}", file=sys.stderr)
     out["descale_bf16out"] = (lambda: fvk.fp8_gemm_descale_bf16out(p(t["a8"]), p(t["w8_kn"]), p(D), M, N, K,
@@ -141,8 +151,9 @@ def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int, only: re
     faster than one provider's timing. The bf16 and [K, N] ratios pair whole rounds."""
     t = operands(M, K, N)
     rows, ready = [], {}
-    for name, (fn, D) in providers(fvk, M, K, N, t).items():
-        if only is not None and name not in PEERS and not only.search(name):
+    want = lambda name: only is None or name in PEERS or only.search(name) is not None  # noqa: E731
+    for name, (fn, D) in providers(fvk, M, K, N, t, want).items():
+        if not want(name):
             continue
         try:
             r = fn()
