@@ -20,7 +20,8 @@ Shapes are M x K x N. Every provider runs the same problem, D[M, N] bf16 out:
   fp8_nn_dev+static+tune  registered and autotuned
   descale_bf16out     fp8_gemm_descale_bf16out, NN
   cutlass_fp8_*_bf16out  NT, where this build has them (SM90: the small-M kernel, cuBLASLt or
-                      CUTLASS by the "auto" policy; "[policy cutlass]": the CUTLASS kernels alone)
+                      CUTLASS by the "auto" policy; "[policy cutlass]": the small-M kernel and
+                      CUTLASS alone; "[policy cublaslt]": cuBLASLt (no workspace) at every M)
 torch.compile is not a peer here: for a lone matmul it calls the same cuBLAS kernels as eager.
 Warm L2 (one input set), as BENCH.md's peer table. Each provider's output is checked against
 a float32 product of its own operands (the dequantised FP8 codes, or the bf16 values for torch bf16;
@@ -39,7 +40,7 @@ from pathlib import Path
 
 import torch
 
-from flash_rt.testing.bench import environment, gemm_shapes, time_graph
+from flash_rt.testing.bench import environment, gemm_shapes, time_paired
 
 SHAPES = [(1, 2048, 2560), (64, 1024, 8192), (1024, 2048, 2560), (1024, 2048, 32768), (1024, 16384, 2048),
           (4096, 4096, 4096)]
@@ -122,16 +123,17 @@ def providers(fvk, M: int, K: int, N: int, t: dict, want=lambda name: True) -> d
         if fn is not None:
             out[name] = ((lambda fn=fn: fn(p(t["a8"]), p(t["w8"]), p(D), M, N, K, alpha, 0.0, s())), D)
     if hasattr(fvk, "cutlass_fp8_sm90_backend") and torch.cuda.get_device_capability() == (9, 0):
-        # The same entry with the SM90 policy pinned to "cutlass" (the small-M kernel and CUTLASS,
-        # never cuBLASLt): what the CUTLASS kernels alone reach. The policy is read at launch, so
-        # a graph captured inside the pin keeps the CUTLASS kernel.
-        def pinned(fn=fvk.cutlass_fp8_t1_bf16out):
-            fvk.cutlass_fp8_sm90_backend("cutlass")
+        # The same entry with the SM90 policy pinned: "cutlass" (the small-M kernel and CUTLASS,
+        # never cuBLASLt: what our kernels alone reach) and "cublaslt" (cuBLASLt at every M). The
+        # policy is read at launch, so a graph captured inside the pin keeps that backend.
+        def pinned(policy: str, fn=fvk.cutlass_fp8_t1_bf16out):
+            fvk.cutlass_fp8_sm90_backend(policy)
             try:
                 fn(p(t["a8"]), p(t["w8"]), p(D), M, N, K, alpha, 0.0, s())
             finally:
                 fvk.cutlass_fp8_sm90_backend("auto")
-        out["cutlass_fp8_t1_bf16out [policy cutlass]"] = (pinned, D)
+        for policy in ("cutlass", "cublaslt"):
+            out[f"cutlass_fp8_t1_bf16out [policy {policy}]"] = ((lambda policy=policy: pinned(policy)), D)
     return out
 
 
@@ -140,15 +142,15 @@ def rel_l2(x: torch.Tensor, ref: torch.Tensor) -> float:
 
 
 def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int, only: re.Pattern | None) -> list[dict]:
-    """Checks every provider, then times them in `rounds` rounds (the order rotated each round)
-    and keeps each provider's median over the rounds.
+    """Checks every provider, then, in each of `rounds` rounds (the order rotated each round),
+    times every provider against `_scaled_mm` with their graph replays interleaved
+    (flash_rt.testing.bench.time_paired, `repeats` pairs). A provider's `us` is its median over
+    rounds, its ratio to `_scaled_mm` the median of the rounds' paired ratios; the bf16 and [K, N]
+    ratios are derived from those (t_bf16 / t_x = ratio_x / ratio_bf16).
 
-    Large GEMMs drift with the card's power state by several percent over a run (fp8_run_dev at
-    4096^3 read 0.91-1.03x `_scaled_mm` across runs although both launch the same cuBLASLt
-    kernel: benchmarks/probe_gemm_kernels.py). So `_scaled_mm` is timed between every two
-    providers of a round, and a provider's ratio to it is the median over rounds of (mean of the
-    `_scaled_mm` timings just before and just after it) / its time: drift cancels unless it is
-    faster than one provider's timing. The bf16 and [K, N] ratios pair whole rounds."""
+    Why paired replays: large GEMMs drift with the card's power state by several percent within
+    a run. Timed one after the other, fp8_run_dev read 0.91-1.03x `_scaled_mm` at the large
+    shapes although both launch the same cuBLASLt kernel (benchmarks/probe_gemm_kernels.py)."""
     t = operands(M, K, N)
     rows, ready = [], {}
     want = lambda name: only is None or name in PEERS or only.search(name) is not None  # noqa: E731
@@ -166,59 +168,42 @@ def bench_shape(fvk, M: int, K: int, N: int, repeats: int, rounds: int, only: re
             rows.append(dict(M=M, K=K, N=N, provider=name, error=f"rel-L2 {err:.3g} vs reference"))
             continue
         ready[name] = (fn, err)
+    if SCALED_MM not in ready:
+        rows.append(dict(M=M, K=K, N=N, provider="(all)", error="no torch._scaled_mm peer: nothing timed"))
+        return rows
     times: dict[str, list[float]] = {name: [] for name in ready}
-    # (mean of the _scaled_mm timings just before and after, this provider's time) per round
-    around: dict[str, list[tuple[float, float]]] = {name: [] for name in ready}
-    names = list(ready)
-    sandwich = SCALED_MM if SCALED_MM in ready else None
-
-    def timed(name: str) -> float | None:
-        try:
-            us = time_graph(lambda i, fn=ready[name][0]: fn(), repeats=repeats)["median_us"]
-        except Exception as e:
-            rows.append(dict(M=M, K=K, N=N, provider=name, error=f"{type(e).__name__}: {e}"))
-            names.remove(name)
-            return None
-        times[name].append(us)
-        return us
-
-    for name in names:  # one untimed pass: clocks and caches settle before the first round
-        time_graph(lambda i, fn=ready[name][0]: fn(), repeats=repeats)
+    ratios: dict[str, list[float]] = {name: [] for name in ready}
+    names = [n for n in ready if n != SCALED_MM]
     for rnd in range(rounds):
-        others = [n for n in names if n != sandwich]
-        k = rnd % len(others) if others else 0
-        peer = lambda: timed(sandwich) if sandwich in names else None  # noqa: E731
-        before = peer()
-        for name in others[k:] + others[:k]:
-            if name not in names:
+        k = rnd % len(names) if names else 0
+        for name in names[k:] + names[:k]:
+            if name not in ready:
                 continue
-            us = timed(name)
-            after = peer()
-            if us is not None and before is not None and after is not None:
-                around[name].append(((before + after) / 2, us))
-            before = after
-    for name in names:
+            try:
+                r = time_paired(ready[SCALED_MM][0], ready[name][0], pairs=repeats)
+            except Exception as e:
+                rows.append(dict(M=M, K=K, N=N, provider=name, error=f"{type(e).__name__}: {e}"))
+                del ready[name]
+                continue
+            times[name].append(r["median_us"])
+            times[SCALED_MM].append(r["peer_us"])
+            ratios[name].append(r["ratio"])
+    median = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    for name in ready:
+        if not times[name]:
+            continue
         ts = sorted(times[name])
-        us = ts[len(ts) // 2]
-        rows.append(dict(M=M, K=K, N=N, provider=name, us=us, min_us=ts[0], max_us=ts[-1], rounds=len(ts),
-                         tflops=2 * M * N * K / us / 1e6, rel_l2=ready[name][1]))
+        rows.append(dict(M=M, K=K, N=N, provider=name, us=median(ts), min_us=ts[0], max_us=ts[-1], rounds=len(ts),
+                         tflops=2 * M * N * K / median(ts) / 1e6, rel_l2=ready[name][1],
+                         vs_scaled_mm=median(ratios[name]) if name != SCALED_MM else 1.0))
     order = {name: i for i, name in enumerate(ready)}  # the providers' order; errors first
     rows.sort(key=lambda r: order.get(r["provider"], -1))
-    median = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    by_name = {r["provider"]: r for r in rows if r.get("us")}
     # > 1: faster than the peer.
-    for r in rows:
-        if not r.get("us"):
-            continue
-        name = r["provider"]
-        if name == sandwich:
-            r["vs_scaled_mm"] = 1.0
-            if around.get("torch bf16"):  # bf16 time / the _scaled_mm timings around it
-                r["vs_bf16"] = median([x / p for p, x in around["torch bf16"]])
-        elif around.get(name):
-            r["vs_scaled_mm"] = median([p / x for p, x in around[name]])
+    for r in by_name.values():
         for key, peer in (("vs_bf16", "torch bf16"), ("vs_scaled_mm_kn", "torch _scaled_mm [K,N] weight")):
-            if peer in names and name not in (peer, sandwich) and len(times[peer]) == len(times[name]):
-                r[key] = median([p / x for p, x in zip(times[peer], times[name], strict=True)])
+            if peer in by_name and r["provider"] != peer:
+                r[key] = r["vs_scaled_mm"] / by_name[peer]["vs_scaled_mm"]
     return rows
 
 
@@ -239,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=".", help="directory for the JSON (default: .)")
     ap.add_argument("--shapes", help="comma-separated MxKxN (default: BENCH.md's six)")
-    ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=9, help="interleaved timing rounds per shape (median kept)")
+    ap.add_argument("--repeats", type=int, default=20, help="interleaved replay pairs per provider and round")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds per shape (medians kept)")
     ap.add_argument("--providers", help="regex: time only the providers it matches (the torch peers always run)")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():

@@ -23,7 +23,8 @@ from bench_gemm import SHAPES, operands, providers  # noqa: E402
 
 from flash_rt.testing.bench import environment, gemm_shapes  # noqa: E402
 
-PROBED = ("torch _scaled_mm", "fp8_run_dev", "fp8_nn_dev+static", "fp8_nn_dev+static+tune")
+PROBED = ("torch _scaled_mm", "fp8_run_dev", "fp8_nn_dev+static", "fp8_nn_dev+static+tune", "cutlass_fp8_t1_bf16out",
+          "cutlass_fp8_t1_bf16out [policy cutlass]")
 
 
 def kernels_of(fn, calls: int) -> list[tuple[str, float, int]]:
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# GEMM kernels per provider on {environment()['gpu']}")
     for M, K, N in shapes:
         t = operands(M, K, N)
-        provs = providers(fvk, M, K, N, t)
+        provs = providers(fvk, M, K, N, t, lambda name: "tune" not in name)
         print(f"## M={M} K={K} N={N}")
         for name in PROBED:
             if name not in provs:

@@ -79,6 +79,47 @@ def time_graph(step: Callable[[int], object], n_sets: int = 1, *, repeats: int) 
             "samples_us": samples}
 
 
+def time_paired(peer: Callable[[], object], step: Callable[[], object], *, pairs: int) -> dict:
+    """`step` against `peer` with their replays interleaved: both are captured (N calls each, N
+    from each one's GPU time, as time_graph), then `pairs` times: one replay of each, the order
+    swapped every pair, each timed with CUDA events. The ratio is the median over pairs of
+    (peer's us per call / step's us per call) within a pair, so a drift of the card's clocks
+    slower than one pair (a few ms) cancels; time_graph's whole-run medians keep it (large FP8
+    GEMMs on the H100: the same cuBLASLt kernel read 0.91-1.03x itself across timings)."""
+    graphs = []
+    for fn in (peer, step):
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                fn()
+        torch.cuda.current_stream().wait_stream(side)
+        torch.cuda.synchronize()
+        g = _capture(lambda i, fn=fn: fn(), 1, CALLS[0])
+        est_us = min(_replays_us(g, 3, warm=1)) / CALLS[0]
+        n = math.ceil(min(CALLS[1], max(CALLS[0], TARGET_US / est_us)))
+        if n > CALLS[0]:
+            del g
+            g = _capture(lambda i, fn=fn: fn(), 1, n)
+        graphs.append((g, n))
+    for g, _ in graphs:  # warm replays: the clocks settle before the first pair
+        for _ in range(WARM_REPLAYS // 2):
+            g.replay()
+    ev = [[torch.cuda.Event(enable_timing=True) for _ in range(4)] for _ in range(pairs)]
+    for k, e in enumerate(ev):
+        order = (0, 1) if k % 2 == 0 else (1, 0)
+        for j in order:
+            e[2 * j].record()
+            graphs[j][0].replay()
+            e[2 * j + 1].record()
+    torch.cuda.synchronize()
+    peer_us = [e[0].elapsed_time(e[1]) * 1e3 / graphs[0][1] for e in ev]
+    step_us = [e[2].elapsed_time(e[3]) * 1e3 / graphs[1][1] for e in ev]
+    del graphs
+    return {"peer_us": statistics.median(peer_us), "median_us": statistics.median(step_us),
+            "ratio": statistics.median(p / x for p, x in zip(peer_us, step_us, strict=True)), "pairs": pairs}
+
+
 def _capture(step: Callable[[int], object], n_sets: int, calls: int) -> torch.cuda.CUDAGraph:
     g = torch.cuda.CUDAGraph()
     with torch.cuda.graph(g):  # captures on its own stream: step() must launch on the current one
