@@ -7,12 +7,16 @@
 //   * the same kernel with the trigger before griddepcontrol.wait (the next grid is scheduled as
 //     soon as this one starts; it still waits for this one's completion);
 //   * plain 16-byte copies of the same bytes (600 KB moved) with the same grid and block, with
-//     and without a shared-memory round trip: the floor of this data volume and grid.
+//     and without a shared-memory round trip (CTA barrier or warp sync): the floor of this data
+//     volume and grid;
+//   * im2col with one warp per group of 4 patches and no CTA-wide barrier.
 //
 //   nvcc -O3 -std=c++20 -arch=sm_90a -I src/cpp/include -I src/cpp benchmarks/probe_patch_latency.cu \
 //     src/cpp/ops/core/launch.cu -o /tmp/probe_patch && /tmp/probe_patch
 #include <cuda_fp16.h>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
 #include "flash_rt/patch/patch.cuh"
 #include "graph_timer.cuh"
@@ -71,14 +75,162 @@ __global__ void __launch_bounds__(pt::kGroupThreads) copy_kernel(const uint4* in
   }
 }
 
+// Copy through shared memory with only a warp-level sync (each lane stores its neighbour's
+// vector): does the CTA-wide barrier cost the time, or the shared-memory round trip?
+__global__ void __launch_bounds__(pt::kGroupThreads) copy_syncwarp_kernel(const uint4* in, uint4* out) {
+  dv::pdl_wait();
+  dv::pdl_trigger();
+  __shared__ uint4 tile[pt::kGroupThreads];
+  const int t = threadIdx.x, lane = t & 31;
+  const int64_t i = int64_t{blockIdx.x} * pt::kGroupVecs + t;
+  uint4 v = t < pt::kGroupVecs ? in[i] : make_uint4(0, 0, 0, 0);
+  tile[t] = v;
+  __syncwarp();
+  v = tile[(t & ~31) + ((lane + 1) & 31)];
+  if (t < pt::kGroupVecs && (t & ~31) + ((lane + 1) & 31) < pt::kGroupVecs) out[i] = v;
+}
+
+// im2col with one warp per group of 4 patches: the warp loads the group's 294 input vectors
+// into its own shared-memory slab (about 9 per lane, all in flight), __syncwarp, then writes the
+// 294 output vectors. No CTA-wide barrier. kWarps warps (groups) per CTA.
+template <int kWarps>
+__global__ void __launch_bounds__(32 * kWarps) warp_group_kernel(const __half* in, __half* out, int64_t groups) {
+  dv::pdl_wait();
+  dv::pdl_trigger();
+  __shared__ alignas(16) __half tile[kWarps][pt::kPatch * pt::kGroupRun];
+  const int w = threadIdx.x / 32, lane = threadIdx.x & 31;
+  const int64_t g = int64_t{blockIdx.x} * kWarps + w;
+  if (g >= groups) return;
+  const int64_t bp = g / pt::kGroupsPerRow;
+  const int q = static_cast<int>(g - bp * pt::kGroupsPerRow);
+  const int64_t b = bp / pt::kGrid;
+  const int py = static_cast<int>(bp - b * pt::kGrid);
+  const __half* base = in + b * pt::kImageElems + (int64_t{py * pt::kPatch} * pt::kImage + q * pt::kGroup * pt::kPatch) * pt::kChannels;
+  constexpr int kIters = (pt::kGroupVecs + 31) / 32;  // 10
+  uint4 v[kIters];
+#pragma unroll
+  for (int k = 0; k < kIters; ++k) {
+    const int u = lane + 32 * k;
+    if (u < pt::kGroupVecs) {
+      const int ky = u / pt::kSegVecs, j = u - ky * pt::kSegVecs;
+      v[k] = *reinterpret_cast<const uint4*>(base + int64_t{ky} * pt::kImage * pt::kChannels + j * 8);
+    }
+  }
+#pragma unroll
+  for (int k = 0; k < kIters; ++k) {
+    const int u = lane + 32 * k;
+    if (u < pt::kGroupVecs) *reinterpret_cast<uint4*>(&tile[w][u * 8]) = v[k];
+  }
+  __syncwarp();
+#pragma unroll
+  for (int k = 0; k < kIters; ++k) {
+    const int u = lane + 32 * k;
+    if (u < pt::kGroupVecs) {
+      uint32_t x[4];
+#pragma unroll
+      for (int h = 0; h < 4; ++h) {
+        const int e = u * 8 + 2 * h;
+        const int p = e / pt::kFeatures, f = e - (e / pt::kFeatures) * pt::kFeatures;
+        const int ky = f / pt::kRun, r = f - (f / pt::kRun) * pt::kRun;
+        x[h] = *reinterpret_cast<const uint32_t*>(&tile[w][ky * pt::kGroupRun + p * pt::kRun + r]);
+      }
+      *reinterpret_cast<uint4*>(out + g * pt::kGroupElems + u * 8) = make_uint4(x[0], x[1], x[2], x[3]);
+    }
+  }
+}
+
+// im2col with warp-private exchanges: warp k of a group writes the group's output vectors
+// [32k, 32k + 32). Those 256 elements lie in at most 8 consecutive 42-element runs (run
+// R = e / 42 is patch R / 14, kernel row R % 14), and each run is 84 input bytes at byte
+// (R / 14) * 84 of one 336-byte image-row segment, so 6 aligned 16-byte vectors cover it. The
+// warp loads those 48 vectors (1.5 per lane), exchanges through its own 768 bytes of shared
+// memory with __syncwarp, and stores its 32 vectors: no CTA-wide barrier.
+inline constexpr int kRunsPerWarp = 8, kVecsPerRun = 6;
+inline constexpr int kWarpsPerGroup = (pt::kGroupVecs + 31) / 32;  // 10
+template <int kWarpsPerCta>
+__global__ void __launch_bounds__(32 * kWarpsPerCta) warp_runs_kernel(const __half* in, __half* out, int64_t groups) {
+  dv::pdl_wait();
+  dv::pdl_trigger();
+  __shared__ alignas(16) uint4 slab[kWarpsPerCta][kRunsPerWarp * kVecsPerRun];
+  const int w = threadIdx.x / 32, lane = threadIdx.x & 31;
+  const int64_t gw = int64_t{blockIdx.x} * kWarpsPerCta + w;
+  const int64_t g = gw / kWarpsPerGroup;
+  const int k = static_cast<int>(gw - g * kWarpsPerGroup);
+  if (g >= groups) return;
+  const int64_t bp = g / pt::kGroupsPerRow;
+  const int q = static_cast<int>(g - bp * pt::kGroupsPerRow);
+  const int64_t b = bp / pt::kGrid;
+  const int py = static_cast<int>(bp - b * pt::kGrid);
+  const __half* base = in + b * pt::kImageElems + (int64_t{py * pt::kPatch} * pt::kImage + q * pt::kGroup * pt::kPatch) * pt::kChannels;
+  const int run0 = (k * 32 * 8) / pt::kRun;
+  constexpr int kRuns = pt::kGroup * pt::kPatch;  // 56 runs in a group
+  // Both loads of a lane issue before either shared-memory store (one round trip, not two).
+  uint4 v[2];
+#pragma unroll
+  for (int j = 0; j < 2; ++j) {
+    const int i = lane + 32 * j;
+    const int r = run0 + i / kVecsPerRun;
+    if (i < kRunsPerWarp * kVecsPerRun && r < kRuns) {
+      const int p = r / pt::kPatch, ky = r - p * pt::kPatch;
+      const int vec = (p * pt::kRun * 2) / 16 + i % kVecsPerRun;  // 16-byte vector within the 21 of the segment
+      v[j] = *reinterpret_cast<const uint4*>(base + int64_t{ky} * pt::kImage * pt::kChannels + vec * 8);
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < 2; ++j) {
+    const int i = lane + 32 * j;
+    if (i < kRunsPerWarp * kVecsPerRun && run0 + i / kVecsPerRun < kRuns) slab[w][i] = v[j];
+  }
+  __syncwarp();
+  const int u = k * 32 + lane;
+  if (u < pt::kGroupVecs) {
+    const char* sb = reinterpret_cast<const char*>(slab[w]);
+    uint32_t x[4];
+#pragma unroll
+    for (int h = 0; h < 4; ++h) {
+      const int e = u * 8 + 2 * h;
+      const int r = e / pt::kRun, rem = e - r * pt::kRun;
+      const int p = r / pt::kPatch;
+      const int off = (p * pt::kRun * 2) % 16;  // the run's first byte within its first vector
+      x[h] = *reinterpret_cast<const uint32_t*>(sb + (r - run0) * kVecsPerRun * 16 + off + rem * 2);
+    }
+    *reinterpret_cast<uint4*>(out + g * pt::kGroupElems + u * 8) = make_uint4(x[0], x[1], x[2], x[3]);
+  }
+}
+
 int main() {
   cudaStream_t s;
   CK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   __half *img, *cols;
   CK(cudaMalloc(&img, sizeof(__half) * pt::kImageElems));
   CK(cudaMalloc(&cols, sizeof(__half) * pt::kPatches * pt::kFeatures));
-  CK(cudaMemset(img, 0x3c, sizeof(__half) * pt::kImageElems));
   const int64_t groups = pt::kPatches / pt::kGroup;
+  {  // distinct values, so that a wrong permutation shows; the warp kernel checked against the shipped one
+    std::vector<__half> h(pt::kImageElems);
+    for (int64_t i = 0; i < pt::kImageElems; ++i) h[i] = __float2half(static_cast<float>(i % 2039) - 1000.f);
+    CK(cudaMemcpy(img, h.data(), sizeof(__half) * h.size(), cudaMemcpyHostToDevice));
+    const size_t n = size_t{pt::kPatches} * pt::kFeatures;
+    std::vector<__half> a(n), b(n);
+    dv::launch(pt::im2col_group_kernel<1>, dim3(groups), dim3(pt::kGroupThreads), 0, s, (const __half*)img, cols, groups,
+               true);
+    CK(cudaMemcpyAsync(a.data(), cols, sizeof(__half) * n, cudaMemcpyDeviceToHost, s));
+    CK(cudaMemsetAsync(cols, 0xff, sizeof(__half) * n, s));
+    dv::launch(warp_group_kernel<2>, dim3(groups / 2), dim3(64), 0, s, (const __half*)img, cols, groups);
+    CK(cudaMemcpyAsync(b.data(), cols, sizeof(__half) * n, cudaMemcpyDeviceToHost, s));
+    CK(cudaStreamSynchronize(s));
+    printf("one-warp-per-group kernel: %s the shipped kernel's output\n",
+           std::memcmp(a.data(), b.data(), sizeof(__half) * n) == 0 ? "same bytes as" : "DIFFERS from");
+    for (int wpc : {5, 10}) {
+      CK(cudaMemsetAsync(cols, 0xff, sizeof(__half) * n, s));
+      const int64_t warps = groups * kWarpsPerGroup;
+      if (wpc == 5) dv::launch(warp_runs_kernel<5>, dim3((warps + 4) / 5), dim3(160), 0, s, (const __half*)img, cols, groups);
+      else dv::launch(warp_runs_kernel<10>, dim3((warps + 9) / 10), dim3(320), 0, s, (const __half*)img, cols, groups);
+      CK(cudaMemcpyAsync(b.data(), cols, sizeof(__half) * n, cudaMemcpyDeviceToHost, s));
+      CK(cudaStreamSynchronize(s));
+      printf("warp-runs kernel, %d warps per CTA: %s the shipped kernel's output\n", wpc,
+             std::memcmp(a.data(), b.data(), sizeof(__half) * n) == 0 ? "same bytes as" : "DIFFERS from");
+    }
+  }
   for (int rep = 0; rep < 3; ++rep) {
     float t[2];
     for (int late = 0; late < 2; ++late)
@@ -95,9 +247,48 @@ int main() {
     const float c1 = time_graph([&] {
       dv::launch(copy_kernel<true>, dim3(groups), dim3(pt::kGroupThreads), 0, s, (const uint4*)img, (uint4*)cols);
     }, s);
+    const float c2 = time_graph([&] {
+      dv::launch(copy_syncwarp_kernel, dim3(groups), dim3(pt::kGroupThreads), 0, s, (const uint4*)img, (uint4*)cols);
+    }, s);
+    const float w1 = time_graph([&] {
+      dv::launch(warp_group_kernel<1>, dim3(groups), dim3(32), 0, s, (const __half*)img, cols, groups);
+    }, s);
+    const float w2 = time_graph([&] {
+      dv::launch(warp_group_kernel<2>, dim3(groups / 2), dim3(64), 0, s, (const __half*)img, cols, groups);
+    }, s);
+    const int64_t warps = groups * kWarpsPerGroup;
+    const float r5 = time_graph([&] {
+      dv::launch(warp_runs_kernel<5>, dim3((warps + 4) / 5), dim3(160), 0, s, (const __half*)img, cols, groups);
+    }, s);
+    const float r10 = time_graph([&] {
+      dv::launch(warp_runs_kernel<10>, dim3((warps + 9) / 10), dim3(320), 0, s, (const __half*)img, cols, groups);
+    }, s);
+    printf("  warp-runs kernel: 5 warps per CTA %.3f, 10 warps per CTA %.3f us\n", r5, r10);
     printf("patch_im2col 1 view (%lld CTAs): trigger early %.3f, late %.3f, before the wait %.3f us; "
-           "copy of the same bytes %.3f, through smem %.3f us\n",
-           (long long)groups, t[0], t[1], tf, c0, c1);
+           "copy of the same bytes %.3f, through smem + barrier %.3f, through smem + syncwarp %.3f us; "
+           "one warp per group: 1 warp/CTA %.3f, 2 warps/CTA %.3f us\n",
+           (long long)groups, t[0], t[1], tf, c0, c1, c2, w1, w2);
+  }
+  {  // 256 views (77 MB moved: past the L2, so effectively cold): shipped pairs kernel against warp-runs
+    const int64_t views = 256, g256 = views * groups;
+    __half *img2, *cols2;
+    CK(cudaMalloc(&img2, sizeof(__half) * pt::kImageElems * views));
+    CK(cudaMalloc(&cols2, sizeof(__half) * views * pt::kPatches * pt::kFeatures));
+    CK(cudaMemset(img2, 0x3c, sizeof(__half) * pt::kImageElems * views));
+    const float t2 = time_graph([&] {
+      dv::launch(pt::im2col_group_kernel<2>, dim3(g256 / 2), dim3(pt::kGroupThreads), 0, s, (const __half*)img2, cols2,
+                 g256, false);
+    }, s);
+    const int64_t warps = g256 * kWarpsPerGroup;
+    const float r5 = time_graph([&] {
+      dv::launch(warp_runs_kernel<5>, dim3((warps + 4) / 5), dim3(160), 0, s, (const __half*)img2, cols2, g256);
+    }, s);
+    const float r10 = time_graph([&] {
+      dv::launch(warp_runs_kernel<10>, dim3((warps + 9) / 10), dim3(320), 0, s, (const __half*)img2, cols2, g256);
+    }, s);
+    const double gb = 2.0 * sizeof(__half) * pt::kImageElems * views / 1e3;
+    printf("256 views: shipped (2 groups per CTA) %.2f us (%.0f GB/s), warp-runs 5 warps %.2f (%.0f), 10 warps %.2f (%.0f)\n",
+           t2, gb / t2, r5, gb / r5, r10, gb / r10);
   }
   return 0;
 }

@@ -210,9 +210,10 @@ void gmm_fp16(context::FvkContext& ctx, const TensorArg& A, const TensorArg& B, 
               int N, int K, float beta, Stream stream);
 
 // NN FP8: C[M,N] = (*act_descale)(*w_descale) A[M,K].B[K,N], out fp16 / bf16 / fp32.
-// Backed by one process-global GemmRunner, created lazily on the first call and guarded by a
-// mutex (so callable from several threads; calls are serialised). Same capture rule: warm
-// every shape up before capture.
+// Backed by one process-global GemmRunner per device, created lazily on the device's first call
+// and guarded by a mutex (so callable from several threads; calls are serialised). Same capture
+// rule: warm every shape up before capture. Calls on concurrent streams of one device share that
+// runner's workspace: do not run them concurrently (split-K algorithms use it).
 void fp8_gemm_descale_fp16(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N, int K,
                            const TensorArg& act_descale, const TensorArg& w_descale, Stream stream);
 void fp8_gemm_descale_bf16out(const TensorArg& A, const TensorArg& B, const TensorArg& C, int M, int N,

@@ -844,13 +844,20 @@ void gmm_fp16(context::FvkContext& ctx, const TensorArg& A, const TensorArg& B, 
 namespace {
 
 std::mutex g_mutex;
+constexpr int kMaxDevices = 64;
 
-// Created on first use, kept for the process (never destroyed: destruction order at exit
-// against the CUDA runtime is not ours to win). Guarded by g_mutex.
-GemmRunner& global_runner() {
-  static GemmRunner* runner = nullptr;
-  if (!runner) runner = new GemmRunner();
-  return *runner;
+// The current device's runner: created on first use per device (a runner's plans, workspace and
+// weight copies live on the device it was made on), kept for the process (never destroyed:
+// destruction order at exit against the CUDA runtime is not ours to win). Guarded by g_mutex.
+GemmRunner& global_runner(const char* entry) {
+  static GemmRunner* runners[kMaxDevices] = {};
+  int dev = 0;
+  check_cuda(cudaGetDevice(&dev), entry, "cudaGetDevice");
+  if (dev < 0 || dev >= kMaxDevices)
+    throw_error(ErrorKind::kRuntime, entry, ": device ", dev, " is beyond the ", kMaxDevices,
+                " devices this process-global runner serves");
+  if (!runners[dev]) runners[dev] = new GemmRunner();
+  return *runners[dev];
 }
 
 void descale(const char* entry, DType out, const TensorArg& A, const TensorArg& B, const TensorArg& C, int M,
@@ -861,7 +868,7 @@ void descale(const char* entry, DType out, const TensorArg& A, const TensorArg& 
   o.scale_a_name = "act_descale", o.scale_b_name = "w_descale", o.d_name = "C";
   validate(entry, c, o);
   std::lock_guard<std::mutex> lock(g_mutex);
-  global_runner().run(entry, c, stream);
+  global_runner(entry).run(entry, c, stream);
 }
 
 }  // namespace
@@ -885,7 +892,6 @@ void fp8_gemm_descale_f32out(const TensorArg& A, const TensorArg& B, const Tenso
 
 namespace {
 
-constexpr int kMaxDevices = 64;
 std::mutex g_nt_mutex;
 
 }  // namespace
@@ -918,12 +924,12 @@ bool fp8_nt_alpha_cublaslt(const char* entry, DType out, const void* A, const vo
 
 bool fp8_gemm_descale_register_static_weight(const TensorArg& B, int K, int N, Stream stream) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  return global_runner().register_static_weight(B, K, N, stream);
+  return global_runner("fp8_gemm_descale_register_static_weight").register_static_weight(B, K, N, stream);
 }
 
 bool fp8_gemm_descale_unregister_static_weight(const TensorArg& B, int K, int N) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  return global_runner().unregister_static_weight(B, K, N);
+  return global_runner("fp8_gemm_descale_unregister_static_weight").unregister_static_weight(B, K, N);
 }
 
 }  // namespace flash_rt::gemm
