@@ -144,10 +144,10 @@ def test_descale_not_a_tensor(fvk, addrs, entry):
 
 @pytest.mark.parametrize("entry", DESCALE_PARAMS)
 def test_descale_without_gpu_raises_runtime_error(fvk, addrs, has_gpu, entry):
-    """Valid arguments reach the runner, whose creation needs a device."""
+    """Valid arguments reach the per-device runner, which needs a device."""
     if has_gpu:
         pytest.skip("needs a machine without a usable CUDA device")
-    with pytest.raises(RuntimeError, match=r"^GemmRunner: no usable CUDA device"):
+    with pytest.raises(RuntimeError, match=rf"^{entry}: no usable CUDA device"):
         call(fvk, entry, addrs)
 
 

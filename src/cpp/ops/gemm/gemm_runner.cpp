@@ -851,8 +851,7 @@ constexpr int kMaxDevices = 64;
 // destruction order at exit against the CUDA runtime is not ours to win). Guarded by g_mutex.
 GemmRunner& global_runner(const char* entry) {
   static GemmRunner* runners[kMaxDevices] = {};
-  int dev = 0;
-  check_cuda(cudaGetDevice(&dev), entry, "cudaGetDevice");
+  const int dev = ArgCheck(entry).device();  // "<entry>: no usable CUDA device" without one
   if (dev < 0 || dev >= kMaxDevices)
     throw_error(ErrorKind::kRuntime, entry, ": device ", dev, " is beyond the ", kMaxDevices,
                 " devices this process-global runner serves");
