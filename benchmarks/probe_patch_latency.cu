@@ -269,6 +269,27 @@ int main() {
            "one warp per group: 1 warp/CTA %.3f, 2 warps/CTA %.3f us\n",
            (long long)groups, t[0], t[1], tf, c0, c1, c2, w1, w2);
   }
+  {  // patch_embed_bias_pos at S = 1, D = 2048 (vec 8: 256 units): the shipped plan (one CTA of 256
+     // threads) against the row split into 2 / 4 / 8 CTAs (blockIdx.y chunks, as plan_rows does
+     // for rows wider than 512 units). Compile's time in the benchmark: 1.17 us.
+    const int D = 2048, S = 1;
+    __half *o, *bias, *pos;
+    CK(cudaMalloc(&o, sizeof(__half) * D));
+    CK(cudaMalloc(&bias, sizeof(__half) * D));
+    CK(cudaMalloc(&pos, sizeof(__half) * D * 256));
+    CK(cudaMemset(o, 0, sizeof(__half) * D));
+    CK(cudaMemset(bias, 0, sizeof(__half) * D));
+    CK(cudaMemset(pos, 0, sizeof(__half) * D * 256));
+    printf("patch_embed_bias_pos S=1 D=2048:");
+    for (int chunks : {1, 2, 4, 8}) {
+      const float tb = time_graph([&] {
+        dv::launch(pt::bias_pos_kernel<8>, dim3(1, chunks), dim3(256 / chunks), 0, s, o, (const __half*)bias,
+                   (const __half*)pos, int64_t{S}, D, 256);
+      }, s);
+      printf("  %d CTA(s) of %d: %.3f us;", chunks, 256 / chunks, tb);
+    }
+    printf("\n");
+  }
   {  // 256 views (77 MB moved: past the L2, so effectively cold): shipped pairs kernel against warp-runs
     const int64_t views = 256, g256 = views * groups;
     __half *img2, *cols2;
