@@ -24,6 +24,30 @@
 namespace dv = flash_rt::device;
 namespace pt = flash_rt::patch;
 
+// Output vector u (elements 8u .. 8u + 7) of a group, gathered from the group's tile in the shipped
+// kernel's layout [ky][px_local * 42 + kx * 3 + c] (the shipped kernel does the same inline).
+__device__ __forceinline__ uint4 group_output_vector(const __half* tile, int u) {
+  uint32_t w[4];
+#pragma unroll
+  for (int h = 0; h < 4; ++h) {
+    const int e = u * 8 + 2 * h;
+    const int p = e / pt::kFeatures, f = e - (e / pt::kFeatures) * pt::kFeatures;
+    const int ky = f / pt::kRun, r = f - (f / pt::kRun) * pt::kRun;
+    w[h] = *reinterpret_cast<const uint32_t*>(&tile[ky * pt::kGroupRun + p * pt::kRun + r]);
+  }
+  return make_uint4(w[0], w[1], w[2], w[3]);
+}
+
+// The first input element of group g (image b, patch row py, patches 4q .. 4q + 3): the start of
+// its first 336-byte image-row segment.
+__device__ __forceinline__ const __half* group_base(const __half* in, int64_t g) {
+  const int64_t bp = g / pt::kGroupsPerRow;
+  const int q = static_cast<int>(g - bp * pt::kGroupsPerRow);
+  const int64_t b = bp / pt::kGrid;
+  const int py = static_cast<int>(bp - b * pt::kGrid);
+  return in + b * pt::kImageElems + (int64_t{py * pt::kPatch} * pt::kImage + q * pt::kGroup * pt::kPatch) * pt::kChannels;
+}
+
 // The shipped kernel's body with the trigger before the wait.
 __global__ void __launch_bounds__(pt::kGroupThreads) trigger_first_kernel(const __half* in, __half* out, int64_t groups) {
   dv::pdl_trigger();
@@ -41,17 +65,7 @@ __global__ void __launch_bounds__(pt::kGroupThreads) trigger_first_kernel(const 
         in + b * pt::kImageElems + (int64_t{py * pt::kPatch + ky_in} * pt::kImage + q * pt::kGroup * pt::kPatch) * pt::kChannels + j * 8);
   }
   __syncthreads();
-  if (t < pt::kGroupVecs) {
-    uint32_t w[4];
-#pragma unroll
-    for (int h = 0; h < 4; ++h) {
-      const int e = t * 8 + 2 * h;
-      const int p = e / pt::kFeatures, f = e - (e / pt::kFeatures) * pt::kFeatures;
-      const int ky = f / pt::kRun, r = f - (f / pt::kRun) * pt::kRun;
-      w[h] = *reinterpret_cast<const uint32_t*>(&tile[ky * pt::kGroupRun + p * pt::kRun + r]);
-    }
-    *reinterpret_cast<uint4*>(out + g * pt::kGroupElems + t * 8) = make_uint4(w[0], w[1], w[2], w[3]);
-  }
+  if (t < pt::kGroupVecs) *reinterpret_cast<uint4*>(out + g * pt::kGroupElems + t * 8) = group_output_vector(tile, t);
 }
 
 // 16-byte copy of the same bytes, same grid and block; optionally through shared memory.
@@ -101,11 +115,7 @@ __global__ void __launch_bounds__(32 * kWarps) warp_group_kernel(const __half* i
   const int w = threadIdx.x / 32, lane = threadIdx.x & 31;
   const int64_t g = int64_t{blockIdx.x} * kWarps + w;
   if (g >= groups) return;
-  const int64_t bp = g / pt::kGroupsPerRow;
-  const int q = static_cast<int>(g - bp * pt::kGroupsPerRow);
-  const int64_t b = bp / pt::kGrid;
-  const int py = static_cast<int>(bp - b * pt::kGrid);
-  const __half* base = in + b * pt::kImageElems + (int64_t{py * pt::kPatch} * pt::kImage + q * pt::kGroup * pt::kPatch) * pt::kChannels;
+  const __half* base = group_base(in, g);
   constexpr int kIters = (pt::kGroupVecs + 31) / 32;  // 10
   uint4 v[kIters];
 #pragma unroll
@@ -125,17 +135,7 @@ __global__ void __launch_bounds__(32 * kWarps) warp_group_kernel(const __half* i
 #pragma unroll
   for (int k = 0; k < kIters; ++k) {
     const int u = lane + 32 * k;
-    if (u < pt::kGroupVecs) {
-      uint32_t x[4];
-#pragma unroll
-      for (int h = 0; h < 4; ++h) {
-        const int e = u * 8 + 2 * h;
-        const int p = e / pt::kFeatures, f = e - (e / pt::kFeatures) * pt::kFeatures;
-        const int ky = f / pt::kRun, r = f - (f / pt::kRun) * pt::kRun;
-        x[h] = *reinterpret_cast<const uint32_t*>(&tile[w][ky * pt::kGroupRun + p * pt::kRun + r]);
-      }
-      *reinterpret_cast<uint4*>(out + g * pt::kGroupElems + u * 8) = make_uint4(x[0], x[1], x[2], x[3]);
-    }
+    if (u < pt::kGroupVecs) *reinterpret_cast<uint4*>(out + g * pt::kGroupElems + u * 8) = group_output_vector(tile[w], u);
   }
 }
 
@@ -157,11 +157,7 @@ __global__ void __launch_bounds__(32 * kWarpsPerCta) warp_runs_kernel(const __ha
   const int64_t g = gw / kWarpsPerGroup;
   const int k = static_cast<int>(gw - g * kWarpsPerGroup);
   if (g >= groups) return;
-  const int64_t bp = g / pt::kGroupsPerRow;
-  const int q = static_cast<int>(g - bp * pt::kGroupsPerRow);
-  const int64_t b = bp / pt::kGrid;
-  const int py = static_cast<int>(bp - b * pt::kGrid);
-  const __half* base = in + b * pt::kImageElems + (int64_t{py * pt::kPatch} * pt::kImage + q * pt::kGroup * pt::kPatch) * pt::kChannels;
+  const __half* base = group_base(in, g);
   const int run0 = (k * 32 * 8) / pt::kRun;
   constexpr int kRuns = pt::kGroup * pt::kPatch;  // 56 runs in a group
   // Both loads of a lane issue before either shared-memory store (one round trip, not two).
@@ -198,6 +194,14 @@ __global__ void __launch_bounds__(32 * kWarpsPerCta) warp_runs_kernel(const __ha
   }
 }
 
+// The warp-runs kernel over `groups` groups at kWarpsPerCta warps per CTA.
+template <int kWarpsPerCta>
+void launch_warp_runs(const __half* in, __half* out, int64_t groups, cudaStream_t s) {
+  const int64_t warps = groups * kWarpsPerGroup;
+  dv::launch(warp_runs_kernel<kWarpsPerCta>, dim3((warps + kWarpsPerCta - 1) / kWarpsPerCta), dim3(32 * kWarpsPerCta),
+             0, s, in, out, groups);
+}
+
 int main() {
   cudaStream_t s;
   CK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
@@ -222,9 +226,8 @@ int main() {
            std::memcmp(a.data(), b.data(), sizeof(__half) * n) == 0 ? "same bytes as" : "DIFFERS from");
     for (int wpc : {5, 10}) {
       CK(cudaMemsetAsync(cols, 0xff, sizeof(__half) * n, s));
-      const int64_t warps = groups * kWarpsPerGroup;
-      if (wpc == 5) dv::launch(warp_runs_kernel<5>, dim3((warps + 4) / 5), dim3(160), 0, s, (const __half*)img, cols, groups);
-      else dv::launch(warp_runs_kernel<10>, dim3((warps + 9) / 10), dim3(320), 0, s, (const __half*)img, cols, groups);
+      if (wpc == 5) launch_warp_runs<5>(img, cols, groups, s);
+      else launch_warp_runs<10>(img, cols, groups, s);
       CK(cudaMemcpyAsync(b.data(), cols, sizeof(__half) * n, cudaMemcpyDeviceToHost, s));
       CK(cudaStreamSynchronize(s));
       printf("warp-runs kernel, %d warps per CTA: %s the shipped kernel's output\n", wpc,
@@ -256,13 +259,8 @@ int main() {
     const float w2 = time_graph([&] {
       dv::launch(warp_group_kernel<2>, dim3(groups / 2), dim3(64), 0, s, (const __half*)img, cols, groups);
     }, s);
-    const int64_t warps = groups * kWarpsPerGroup;
-    const float r5 = time_graph([&] {
-      dv::launch(warp_runs_kernel<5>, dim3((warps + 4) / 5), dim3(160), 0, s, (const __half*)img, cols, groups);
-    }, s);
-    const float r10 = time_graph([&] {
-      dv::launch(warp_runs_kernel<10>, dim3((warps + 9) / 10), dim3(320), 0, s, (const __half*)img, cols, groups);
-    }, s);
+    const float r5 = time_graph([&] { launch_warp_runs<5>(img, cols, groups, s); }, s);
+    const float r10 = time_graph([&] { launch_warp_runs<10>(img, cols, groups, s); }, s);
     printf("  warp-runs kernel: 5 warps per CTA %.3f, 10 warps per CTA %.3f us\n", r5, r10);
     printf("patch_im2col 1 view (%lld CTAs): trigger early %.3f, late %.3f, before the wait %.3f us; "
            "copy of the same bytes %.3f, through smem + barrier %.3f, through smem + syncwarp %.3f us; "
@@ -300,13 +298,8 @@ int main() {
       dv::launch(pt::im2col_group_kernel<2>, dim3(g256 / 2), dim3(pt::kGroupThreads), 0, s, (const __half*)img2, cols2,
                  g256, false);
     }, s);
-    const int64_t warps = g256 * kWarpsPerGroup;
-    const float r5 = time_graph([&] {
-      dv::launch(warp_runs_kernel<5>, dim3((warps + 4) / 5), dim3(160), 0, s, (const __half*)img2, cols2, g256);
-    }, s);
-    const float r10 = time_graph([&] {
-      dv::launch(warp_runs_kernel<10>, dim3((warps + 9) / 10), dim3(320), 0, s, (const __half*)img2, cols2, g256);
-    }, s);
+    const float r5 = time_graph([&] { launch_warp_runs<5>(img2, cols2, g256, s); }, s);
+    const float r10 = time_graph([&] { launch_warp_runs<10>(img2, cols2, g256, s); }, s);
     const double gb = 2.0 * sizeof(__half) * pt::kImageElems * views / 1e3;
     printf("256 views: shipped (2 groups per CTA) %.2f us (%.0f GB/s), warp-runs 5 warps %.2f (%.0f), 10 warps %.2f (%.0f)\n",
            t2, gb / t2, r5, gb / r5, r10, gb / r10);
