@@ -9,7 +9,11 @@
 //   * plain 16-byte copies of the same bytes (600 KB moved) with the same grid and block, with
 //     and without a shared-memory round trip (CTA barrier or warp sync): the floor of this data
 //     volume and grid;
-//   * im2col with one warp per group of 4 patches and no CTA-wide barrier.
+//   * im2col without a CTA-wide barrier: one warp per group of 4 patches, warp-level exchanges
+//     of the runs a warp writes, and 4-run units (one load and one store per lane), each checked
+//     byte for byte against the shipped kernel, at one view and at 256 views;
+//   * patch_embed_bias_pos at S = 1 with its row split over 1 / 2 / 4 / 8 CTAs.
+// Results: docs/RESULTS-2026-11-28-H100-session11.md, section 5.
 //
 //   nvcc -O3 -std=c++20 -arch=sm_90a -I src/cpp/include -I src/cpp benchmarks/probe_patch_latency.cu \
 //     src/cpp/ops/core/launch.cu -o /tmp/probe_patch && /tmp/probe_patch
@@ -194,6 +198,52 @@ __global__ void __launch_bounds__(32 * kWarpsPerCta) warp_runs_kernel(const __ha
   }
 }
 
+// im2col by 4-run units: 4 consecutive 42-element runs are 168 output elements = 21 16-byte output
+// vectors, aligned at both ends, and their input is covered by 4 x 6 aligned 16-byte vectors. One
+// warp per unit: lanes 0-23 load one vector each into the warp's 384-byte slab, __syncwarp, lanes
+// 0-20 gather and store one output vector each. One load and one store per lane, no CTA barrier.
+inline constexpr int kUnitRuns = 4, kUnitOutVecs = kUnitRuns * pt::kRun / 8;  // 21
+inline constexpr int kUnitsPerGroup = pt::kGroup * pt::kPatch / kUnitRuns;     // 14
+template <int kWarpsPerCta>
+__global__ void __launch_bounds__(32 * kWarpsPerCta) unit_kernel(const __half* in, __half* out, int64_t groups) {
+  dv::pdl_wait();
+  dv::pdl_trigger();
+  __shared__ alignas(16) uint4 slab[kWarpsPerCta][kUnitRuns * kVecsPerRun];
+  const int w = threadIdx.x / 32, lane = threadIdx.x & 31;
+  const int64_t unit = int64_t{blockIdx.x} * kWarpsPerCta + w;
+  const int64_t g = unit / kUnitsPerGroup;
+  const int j = static_cast<int>(unit - g * kUnitsPerGroup);
+  if (g >= groups) return;
+  const int run0 = j * kUnitRuns;
+  if (lane < kUnitRuns * kVecsPerRun) {
+    const int r = run0 + lane / kVecsPerRun;
+    const int p = r / pt::kPatch, ky = r - p * pt::kPatch;
+    const int vec = (p * pt::kRun * 2) / 16 + lane % kVecsPerRun;
+    slab[w][lane] = *reinterpret_cast<const uint4*>(group_base(in, g) + int64_t{ky} * pt::kImage * pt::kChannels + vec * 8);
+  }
+  __syncwarp();
+  if (lane < kUnitOutVecs) {
+    const char* sb = reinterpret_cast<const char*>(slab[w]);
+    const int u = j * kUnitOutVecs + lane;
+    uint32_t x[4];
+#pragma unroll
+    for (int h = 0; h < 4; ++h) {
+      const int e = u * 8 + 2 * h;
+      const int r = e / pt::kRun, rem = e - r * pt::kRun;
+      const int off = ((r / pt::kPatch) * pt::kRun * 2) % 16;
+      x[h] = *reinterpret_cast<const uint32_t*>(sb + (r - run0) * kVecsPerRun * 16 + off + rem * 2);
+    }
+    *reinterpret_cast<uint4*>(out + g * pt::kGroupElems + u * 8) = make_uint4(x[0], x[1], x[2], x[3]);
+  }
+}
+
+template <int kWarpsPerCta>
+void launch_units(const __half* in, __half* out, int64_t groups, cudaStream_t s) {
+  const int64_t units = groups * kUnitsPerGroup;
+  dv::launch(unit_kernel<kWarpsPerCta>, dim3((units + kWarpsPerCta - 1) / kWarpsPerCta), dim3(32 * kWarpsPerCta), 0, s,
+             in, out, groups);
+}
+
 // The warp-runs kernel over `groups` groups at kWarpsPerCta warps per CTA.
 template <int kWarpsPerCta>
 void launch_warp_runs(const __half* in, __half* out, int64_t groups, cudaStream_t s) {
@@ -224,6 +274,16 @@ int main() {
     CK(cudaStreamSynchronize(s));
     printf("one-warp-per-group kernel: %s the shipped kernel's output\n",
            std::memcmp(a.data(), b.data(), sizeof(__half) * n) == 0 ? "same bytes as" : "DIFFERS from");
+    for (int wpc : {4, 7, 14}) {
+      CK(cudaMemsetAsync(cols, 0xff, sizeof(__half) * n, s));
+      if (wpc == 4) launch_units<4>(img, cols, groups, s);
+      else if (wpc == 7) launch_units<7>(img, cols, groups, s);
+      else launch_units<14>(img, cols, groups, s);
+      CK(cudaMemcpyAsync(b.data(), cols, sizeof(__half) * n, cudaMemcpyDeviceToHost, s));
+      CK(cudaStreamSynchronize(s));
+      printf("4-run-unit kernel, %d warps per CTA: %s the shipped kernel's output\n", wpc,
+             std::memcmp(a.data(), b.data(), sizeof(__half) * n) == 0 ? "same bytes as" : "DIFFERS from");
+    }
     for (int wpc : {5, 10}) {
       CK(cudaMemsetAsync(cols, 0xff, sizeof(__half) * n, s));
       if (wpc == 5) launch_warp_runs<5>(img, cols, groups, s);
@@ -262,6 +322,10 @@ int main() {
     const float r5 = time_graph([&] { launch_warp_runs<5>(img, cols, groups, s); }, s);
     const float r10 = time_graph([&] { launch_warp_runs<10>(img, cols, groups, s); }, s);
     printf("  warp-runs kernel: 5 warps per CTA %.3f, 10 warps per CTA %.3f us\n", r5, r10);
+    const float u4 = time_graph([&] { launch_units<4>(img, cols, groups, s); }, s);
+    const float u7 = time_graph([&] { launch_units<7>(img, cols, groups, s); }, s);
+    const float u14 = time_graph([&] { launch_units<14>(img, cols, groups, s); }, s);
+    printf("  4-run-unit kernel: 4 warps per CTA %.3f, 7 warps %.3f, 14 warps %.3f us\n", u4, u7, u14);
     printf("patch_im2col 1 view (%lld CTAs): trigger early %.3f, late %.3f, before the wait %.3f us; "
            "copy of the same bytes %.3f, through smem + barrier %.3f, through smem + syncwarp %.3f us; "
            "one warp per group: 1 warp/CTA %.3f, 2 warps/CTA %.3f us\n",
@@ -300,7 +364,12 @@ int main() {
     }, s);
     const float r5 = time_graph([&] { launch_warp_runs<5>(img2, cols2, g256, s); }, s);
     const float r10 = time_graph([&] { launch_warp_runs<10>(img2, cols2, g256, s); }, s);
+    const float v4 = time_graph([&] { launch_units<4>(img2, cols2, g256, s); }, s);
+    const float v7 = time_graph([&] { launch_units<7>(img2, cols2, g256, s); }, s);
+    const float v14 = time_graph([&] { launch_units<14>(img2, cols2, g256, s); }, s);
     const double gb = 2.0 * sizeof(__half) * pt::kImageElems * views / 1e3;
+    printf("256 views: 4-run units 4 warps %.2f us (%.0f GB/s), 7 warps %.2f (%.0f), 14 warps %.2f (%.0f)\n", v4,
+           gb / v4, v7, gb / v7, v14, gb / v14);
     printf("256 views: shipped (2 groups per CTA) %.2f us (%.0f GB/s), warp-runs 5 warps %.2f (%.0f), 10 warps %.2f (%.0f)\n",
            t2, gb / t2, r5, gb / r5, r10, gb / r10);
   }
