@@ -143,65 +143,87 @@ __global__ void __launch_bounds__(32 * kWarps) warp_group_kernel(const __half* i
   }
 }
 
+// Shared by the two warp-level kernels below. Run R of a group (R = e / 42 for output element e)
+// is patch R / 14, kernel row R % 14: 84 input bytes at byte (R / 14) * 84 of one 336-byte
+// image-row segment, covered by 6 aligned 16-byte vectors.
+inline constexpr int kVecsPerRun = 6;
+
+// Input vector i (0-5) of run r of the group whose first input element is `base`.
+__device__ __forceinline__ uint4 load_run_vector(const __half* base, int r, int i) {
+  const int p = r / pt::kPatch, ky = r - p * pt::kPatch;
+  const int vec = (p * pt::kRun * 2) / 16 + i;  // 16-byte vector within the 21 of the segment
+  return *reinterpret_cast<const uint4*>(base + int64_t{ky} * pt::kImage * pt::kChannels + vec * 8);
+}
+
+// Output vector u of a group, gathered from a slab holding runs run0, run0 + 1, ... as 6 vectors each.
+__device__ __forceinline__ uint4 gather_runs(const uint4* slab, int run0, int u) {
+  const char* sb = reinterpret_cast<const char*>(slab);
+  uint32_t x[4];
+#pragma unroll
+  for (int h = 0; h < 4; ++h) {
+    const int e = u * 8 + 2 * h;
+    const int r = e / pt::kRun, rem = e - r * pt::kRun;
+    const int off = ((r / pt::kPatch) * pt::kRun * 2) % 16;  // the run's first byte within its first vector
+    x[h] = *reinterpret_cast<const uint32_t*>(sb + (r - run0) * kVecsPerRun * 16 + off + rem * 2);
+  }
+  return make_uint4(x[0], x[1], x[2], x[3]);
+}
+
+// Warp `w` of the CTA, its lane, and its task: task t = blockIdx.x * kWarpsPerCta + w of a grid
+// with `per_group` tasks per group is part k of group g.
+struct WarpTask {
+  int w, lane, k;
+  int64_t g;
+};
+template <int kWarpsPerCta>
+__device__ __forceinline__ WarpTask warp_task(int per_group) {
+  WarpTask t;
+  t.w = threadIdx.x / 32, t.lane = threadIdx.x & 31;
+  const int64_t task = int64_t{blockIdx.x} * kWarpsPerCta + t.w;
+  t.g = task / per_group;
+  t.k = static_cast<int>(task - t.g * per_group);
+  return t;
+}
+
 // im2col with warp-private exchanges: warp k of a group writes the group's output vectors
-// [32k, 32k + 32). Those 256 elements lie in at most 8 consecutive 42-element runs (run
-// R = e / 42 is patch R / 14, kernel row R % 14), and each run is 84 input bytes at byte
-// (R / 14) * 84 of one 336-byte image-row segment, so 6 aligned 16-byte vectors cover it. The
-// warp loads those 48 vectors (1.5 per lane), exchanges through its own 768 bytes of shared
-// memory with __syncwarp, and stores its 32 vectors: no CTA-wide barrier.
-inline constexpr int kRunsPerWarp = 8, kVecsPerRun = 6;
+// [32k, 32k + 32). Those 256 elements lie in at most 8 consecutive runs: the warp loads their 48
+// vectors (1.5 per lane), exchanges through its own 768 bytes of shared memory with __syncwarp,
+// and stores its 32 vectors: no CTA-wide barrier.
+inline constexpr int kRunsPerWarp = 8;
 inline constexpr int kWarpsPerGroup = (pt::kGroupVecs + 31) / 32;  // 10
 template <int kWarpsPerCta>
 __global__ void __launch_bounds__(32 * kWarpsPerCta) warp_runs_kernel(const __half* in, __half* out, int64_t groups) {
   dv::pdl_wait();
   dv::pdl_trigger();
   __shared__ alignas(16) uint4 slab[kWarpsPerCta][kRunsPerWarp * kVecsPerRun];
-  const int w = threadIdx.x / 32, lane = threadIdx.x & 31;
-  const int64_t gw = int64_t{blockIdx.x} * kWarpsPerCta + w;
-  const int64_t g = gw / kWarpsPerGroup;
-  const int k = static_cast<int>(gw - g * kWarpsPerGroup);
-  if (g >= groups) return;
-  const __half* base = group_base(in, g);
-  const int run0 = (k * 32 * 8) / pt::kRun;
+  const WarpTask t = warp_task<kWarpsPerCta>(kWarpsPerGroup);
+  if (t.g >= groups) return;
+  const __half* base = group_base(in, t.g);
+  const int run0 = (t.k * 32 * 8) / pt::kRun;
   constexpr int kRuns = pt::kGroup * pt::kPatch;  // 56 runs in a group
   // Both loads of a lane issue before either shared-memory store (one round trip, not two).
   uint4 v[2];
 #pragma unroll
   for (int j = 0; j < 2; ++j) {
-    const int i = lane + 32 * j;
-    const int r = run0 + i / kVecsPerRun;
-    if (i < kRunsPerWarp * kVecsPerRun && r < kRuns) {
-      const int p = r / pt::kPatch, ky = r - p * pt::kPatch;
-      const int vec = (p * pt::kRun * 2) / 16 + i % kVecsPerRun;  // 16-byte vector within the 21 of the segment
-      v[j] = *reinterpret_cast<const uint4*>(base + int64_t{ky} * pt::kImage * pt::kChannels + vec * 8);
-    }
+    const int i = t.lane + 32 * j;
+    if (i < kRunsPerWarp * kVecsPerRun && run0 + i / kVecsPerRun < kRuns)
+      v[j] = load_run_vector(base, run0 + i / kVecsPerRun, i % kVecsPerRun);
   }
 #pragma unroll
   for (int j = 0; j < 2; ++j) {
-    const int i = lane + 32 * j;
-    if (i < kRunsPerWarp * kVecsPerRun && run0 + i / kVecsPerRun < kRuns) slab[w][i] = v[j];
+    const int i = t.lane + 32 * j;
+    if (i < kRunsPerWarp * kVecsPerRun && run0 + i / kVecsPerRun < kRuns) slab[t.w][i] = v[j];
   }
   __syncwarp();
-  const int u = k * 32 + lane;
-  if (u < pt::kGroupVecs) {
-    const char* sb = reinterpret_cast<const char*>(slab[w]);
-    uint32_t x[4];
-#pragma unroll
-    for (int h = 0; h < 4; ++h) {
-      const int e = u * 8 + 2 * h;
-      const int r = e / pt::kRun, rem = e - r * pt::kRun;
-      const int p = r / pt::kPatch;
-      const int off = (p * pt::kRun * 2) % 16;  // the run's first byte within its first vector
-      x[h] = *reinterpret_cast<const uint32_t*>(sb + (r - run0) * kVecsPerRun * 16 + off + rem * 2);
-    }
-    *reinterpret_cast<uint4*>(out + g * pt::kGroupElems + u * 8) = make_uint4(x[0], x[1], x[2], x[3]);
-  }
+  const int u = t.k * 32 + t.lane;
+  if (u < pt::kGroupVecs)
+    *reinterpret_cast<uint4*>(out + t.g * pt::kGroupElems + u * 8) = gather_runs(slab[t.w], run0, u);
 }
 
-// im2col by 4-run units: 4 consecutive 42-element runs are 168 output elements = 21 16-byte output
-// vectors, aligned at both ends, and their input is covered by 4 x 6 aligned 16-byte vectors. One
-// warp per unit: lanes 0-23 load one vector each into the warp's 384-byte slab, __syncwarp, lanes
-// 0-20 gather and store one output vector each. One load and one store per lane, no CTA barrier.
+// im2col by 4-run units: 4 consecutive runs are 168 output elements = 21 16-byte output vectors,
+// aligned at both ends, and their input is covered by 4 x 6 aligned 16-byte vectors. One warp per
+// unit: lanes 0-23 load one vector each into the warp's 384-byte slab, __syncwarp, lanes 0-20
+// gather and store one output vector each. One load and one store per lane, no CTA barrier.
 inline constexpr int kUnitRuns = 4, kUnitOutVecs = kUnitRuns * pt::kRun / 8;  // 21
 inline constexpr int kUnitsPerGroup = pt::kGroup * pt::kPatch / kUnitRuns;     // 14
 template <int kWarpsPerCta>
@@ -209,31 +231,15 @@ __global__ void __launch_bounds__(32 * kWarpsPerCta) unit_kernel(const __half* i
   dv::pdl_wait();
   dv::pdl_trigger();
   __shared__ alignas(16) uint4 slab[kWarpsPerCta][kUnitRuns * kVecsPerRun];
-  const int w = threadIdx.x / 32, lane = threadIdx.x & 31;
-  const int64_t unit = int64_t{blockIdx.x} * kWarpsPerCta + w;
-  const int64_t g = unit / kUnitsPerGroup;
-  const int j = static_cast<int>(unit - g * kUnitsPerGroup);
-  if (g >= groups) return;
-  const int run0 = j * kUnitRuns;
-  if (lane < kUnitRuns * kVecsPerRun) {
-    const int r = run0 + lane / kVecsPerRun;
-    const int p = r / pt::kPatch, ky = r - p * pt::kPatch;
-    const int vec = (p * pt::kRun * 2) / 16 + lane % kVecsPerRun;
-    slab[w][lane] = *reinterpret_cast<const uint4*>(group_base(in, g) + int64_t{ky} * pt::kImage * pt::kChannels + vec * 8);
-  }
+  const WarpTask t = warp_task<kWarpsPerCta>(kUnitsPerGroup);
+  if (t.g >= groups) return;
+  const int run0 = t.k * kUnitRuns;
+  if (t.lane < kUnitRuns * kVecsPerRun)
+    slab[t.w][t.lane] = load_run_vector(group_base(in, t.g), run0 + t.lane / kVecsPerRun, t.lane % kVecsPerRun);
   __syncwarp();
-  if (lane < kUnitOutVecs) {
-    const char* sb = reinterpret_cast<const char*>(slab[w]);
-    const int u = j * kUnitOutVecs + lane;
-    uint32_t x[4];
-#pragma unroll
-    for (int h = 0; h < 4; ++h) {
-      const int e = u * 8 + 2 * h;
-      const int r = e / pt::kRun, rem = e - r * pt::kRun;
-      const int off = ((r / pt::kPatch) * pt::kRun * 2) % 16;
-      x[h] = *reinterpret_cast<const uint32_t*>(sb + (r - run0) * kVecsPerRun * 16 + off + rem * 2);
-    }
-    *reinterpret_cast<uint4*>(out + g * pt::kGroupElems + u * 8) = make_uint4(x[0], x[1], x[2], x[3]);
+  if (t.lane < kUnitOutVecs) {
+    const int u = t.k * kUnitOutVecs + t.lane;
+    *reinterpret_cast<uint4*>(out + t.g * pt::kGroupElems + u * 8) = gather_runs(slab[t.w], run0, u);
   }
 }
 
