@@ -49,8 +49,12 @@ def test_im2col_feature_order_by_hand(fvk):
         assert got == images[b, py * 14 + ky, px * 14 + kx, c], (b, py, px, ky, kx, c)
 
 
-@pytest.mark.parametrize("S, D, s_per_view", [(1, 1152, 256), (256, 1152, 256), (600, 1152, 256), (9, 7, 4),
-                                               (5, 8, 7), (513, 83, 256)], ids=str)
+# S <= 4 with >= 128 units per row split each row over CTAs of 64 threads: (1, 1152) and
+# (4, 1160) in 16-byte units (3 chunks, the last partial), (3, 2048) in 4 chunks, (2, 1030) per
+# element (17 chunks).
+@pytest.mark.parametrize("S, D, s_per_view", [(1, 1152, 256), (4, 1160, 4), (3, 2048, 256), (2, 1030, 2),
+                                               (256, 1152, 256), (600, 1152, 256), (9, 7, 4), (5, 8, 7),
+                                               (513, 83, 256)], ids=str)
 def test_bias_pos(fvk, S, D, s_per_view):
     out = guarded_copy(randn((S, D), seed=S))
     bias = randn((D,), seed=D, scale=0.5)

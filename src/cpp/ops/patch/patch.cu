@@ -1,4 +1,6 @@
 // Vision patch embedding entries (SPEC 2.7).
+#include <algorithm>
+
 #include "flash_rt/patch/patch.cuh"
 #include "patch/patch.h"
 
@@ -59,6 +61,10 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
   check_launch(ck.entry());
 }
 
+namespace {
+constexpr int kSplitRows = 4, kSplitThreads = 64;
+}  // namespace
+
 void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const TensorArg& pos_emb, int S, int D,
                           int S_per_view, Stream stream) {
   ArgCheck ck("patch_embed_bias_pos");
@@ -70,7 +76,16 @@ void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const 
   ck.rows("pos_emb", pos_emb, {DType::kF16}, S_per_view, D);
   utility::ready(ck);
   const bool vec8 = utility::vec16_ok({output.data, bias.data, pos_emb.data}, {D}, sizeof(__half));
-  const utility::Launch l = utility::plan_rows(S, vec8 ? D / 8 : D);
+  const int units = vec8 ? D / 8 : D;
+  utility::Launch l = utility::plan_rows(S, units);
+  // A few rows: each row split over CTAs of 64 threads (blockIdx.y chunks), so its three loads per
+  // thread come from several SMs. benchmarks/probe_patch_latency.cu (H100, S = 1, D = 2048, in place):
+  // one CTA of 256 threads 1.24 us, four of 64 0.98.
+  if (S <= kSplitRows && units >= 2 * kSplitThreads) {
+    const int64_t chunks = std::min<int64_t>((units + kSplitThreads - 1) / kSplitThreads, utility::kMaxGridY);
+    l.grid = dim3(static_cast<unsigned>(S), static_cast<unsigned>(chunks));  // the kernel loops past kMaxGridY
+    l.block = dim3(kSplitThreads);
+  }
   __half* out = utility::mptr<__half>(output);
   const __half* b = utility::cptr<__half>(bias);
   const __half* p = utility::cptr<__half>(pos_emb);
