@@ -79,8 +79,9 @@ void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const 
   const int units = vec8 ? D / 8 : D;
   utility::Launch l = utility::plan_rows(S, units);
   // A few rows: each row split over CTAs of 64 threads (blockIdx.y chunks), so its three loads per
-  // thread come from several SMs. benchmarks/probe_patch_latency.cu (H100, S = 1, D = 2048, in place):
-  // one CTA of 256 threads 1.24 us, four of 64 0.98.
+  // thread come from several SMs. H100, S = 1, D = 2048: benchmarks/probe_patch_latency.cu (in
+  // place) one CTA of 256 threads 1.24 us, four of 64 0.98; the benchmark 0.96-0.98 -> 0.88 us
+  // (torch.compile 1.16-1.17; docs/RESULTS-2026-11-28-H100-session11.md).
   if (S <= kSplitRows && units >= 2 * kSplitThreads) {
     const int64_t chunks = std::min<int64_t>((units + kSplitThreads - 1) / kSplitThreads, utility::kMaxGridY);
     l.grid = dim3(static_cast<unsigned>(S), static_cast<unsigned>(chunks));  // the kernel loops past kMaxGridY
