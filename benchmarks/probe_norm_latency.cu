@@ -17,7 +17,6 @@
 #include <algorithm>
 
 #include "flash_rt/norm/row_norm.cuh"
-#include "flash_rt/patch/patch.cuh"
 #include "flash_rt/fused/glu.cuh"
 #include "graph_timer.cuh"
 
@@ -207,25 +206,7 @@ int main() {
       printf("  geglu S=256 H=2048: merged, 2-D grid, vec 4, trigger %s: %.3f us\n", late ? "late" : "early", t2);
     }
   }
-  // patch_im2col at one view (64 CTAs of the 16-byte group kernel): the trigger at the start or
-  // after the shared-memory exchange. 1.26 us in the benchmark against compile's 1.36 (session 8).
-  {
-    __half *img, *cols;
-    cudaMalloc(&img, sizeof(__half) * flash_rt::patch::kImageElems);
-    cudaMalloc(&cols, sizeof(__half) * flash_rt::patch::kPatches * flash_rt::patch::kFeatures);
-    cudaMemset(img, 0x3c, sizeof(__half) * flash_rt::patch::kImageElems);
-    const int64_t groups = flash_rt::patch::kPatches / flash_rt::patch::kGroup;
-    float t[2];
-    for (int late = 0; late < 2; ++late)
-      t[late] = time_graph([&] {
-        dv::launch(flash_rt::patch::im2col_group_kernel<1>, dim3(groups), dim3(flash_rt::patch::kGroupThreads), 0, s,
-                   (const __half*)img, cols, groups, bool(late));
-      }, s);
-    printf("  patch_im2col, 1 view (%lld CTAs): trigger early %.3f  late %.3f us\n", (long long)groups, t[0], t[1]);
-    // Session 9 also timed a gather kernel here (each thread one 16-byte output vector, four
-    // 4-byte loads from the image, no shared memory): 1.12 us at 128 threads per CTA, 1.21 at
-    // 256, against 1.13 for the group kernel with the late trigger. Not kept.
-  }
+  // patch_im2col's trigger placement moved to benchmarks/probe_patch_latency.cu (session 12).
   // Threads per row x trigger placement at S = 128 / 256 / 512 for RMSNorm and the residual FP8
   // entry (plain_res_rms_fp8_fp16, 1.83 us against compile's 2.21 at S = 256: 1.21x, the rule
   // asks 1.25x). The addend is zero so that the residual stays the same over the replays.

@@ -35,19 +35,24 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
     int sms = 0;
     check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
                "cudaDeviceGetAttribute");
-    const bool pairs = groups >= 8 * int64_t{sms};  // two groups per CTA still fill the GPU
-    const int64_t ctas = pairs ? (groups + 1) / 2 : groups;
-    const dim3 grid(static_cast<unsigned>(ctas < utility::kMaxGridX ? ctas : utility::kMaxGridX));
-    // Small grids let the next kernel in after the exchange, as the norms do after their
-    // statistics (norm/row_norm.cuh): H100, benchmarks/probe_norm_latency.cu, one view (64 CTAs):
-    // 1.17 us signalling at the start, 1.13 after the exchange.
-    const bool late = ctas <= 4 * int64_t{sms};
-    if (pairs)
-      ::flash_rt::device::launch(im2col_group_kernel<2>, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out,
-                                 groups, late);
-    else
-      ::flash_rt::device::launch(im2col_group_kernel<1>, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out,
-                                 groups, late);
+    // Up to 4 groups per SM (8 views on an H100) the half-group kernel, one task per CTA, is the
+    // faster; past that the group kernel. H100, benchmarks/probe_patch_latency.cu (graph replay,
+    // warm L2), half groups against the group kernel: 1 view 1.02 / 1.14 us, 4 views 1.39 / 1.48,
+    // 8 views 1.94 / 1.98, 16 views 3.54 / 2.87.
+    if (groups <= 4 * int64_t{sms}) {
+      ::flash_rt::device::launch(im2col_half_group_kernel, dim3(static_cast<unsigned>(2 * groups)),
+                                 dim3(kHalfThreads), 0, as_stream(stream), in, out, groups);
+    } else {
+      const bool pairs = groups >= 8 * int64_t{sms};  // two groups per CTA still fill the GPU
+      const int64_t ctas = pairs ? (groups + 1) / 2 : groups;
+      const dim3 grid(static_cast<unsigned>(ctas < utility::kMaxGridX ? ctas : utility::kMaxGridX));
+      if (pairs)
+        ::flash_rt::device::launch(im2col_group_kernel<2>, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out,
+                                   groups);
+      else
+        ::flash_rt::device::launch(im2col_group_kernel<1>, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out,
+                                   groups);
+    }
     check_launch(ck.entry());
     return;
   }

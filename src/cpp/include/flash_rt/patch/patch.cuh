@@ -78,15 +78,33 @@ inline constexpr int kGroupVecs = kPatch * kSegVecs;          // 294 vectors in,
 inline constexpr int kGroupElems = kGroup * kFeatures;        // 2352
 inline constexpr int kGroupThreads = 320;                     // >= kGroupVecs, whole warps
 
+// The first input element of group g (image b, patch row py, patches 4q .. 4q + 3): the start
+// of its first 336-byte image-row segment; row ky's segment is kImage * kChannels further per ky.
+__device__ __forceinline__ const __half* group_input(const __half* in, int64_t g) {
+  const int64_t bp = g / kGroupsPerRow;  // b * 16 + py
+  const int q = static_cast<int>(g - bp * kGroupsPerRow);
+  const int64_t b = bp / kGrid;
+  const int py = static_cast<int>(bp - b * kGrid);
+  return in + b * kImageElems + (int64_t{py} * kPatch * kImage + q * kGroup * kPatch) * kChannels;
+}
+
+// Output elements e, e + 1 (e even: both in one run, as 588 and 42 are even) of a span of whole
+// patches, read from a tile of image-row segments [ky][row_elems] in which the span's first
+// patch starts at element `first` of every row.
+__device__ __forceinline__ uint32_t tile_pair(const __half* tile, int row_elems, int first, int e) {
+  const int p = e / kFeatures, f = e - p * kFeatures;
+  const int ky = f / kRun, r = f - ky * kRun;
+  return *reinterpret_cast<const uint32_t*>(&tile[ky * row_elems + first + p * kRun + r]);
+}
+
 // kGroupsPerCta: 2 (two groups' loads in flight per thread) when there are enough groups to
-// fill the GPU, else 1 (one view = 64 groups: more CTAs, shorter latency chain).
-// trigger_late: the PDL signal after the first exchange instead of at the start (small grids; the
-// launcher says why).
+// fill the GPU, else 1. The launcher takes this kernel past a few views only (below them, the
+// half-group kernel), so the next kernel may launch from the start (H100, 16 views: 2.86 us
+// signalling at the start, 2.87 after the exchange).
 template <int kGroupsPerCta>
-__global__ void __launch_bounds__(kGroupThreads)
-    im2col_group_kernel(const __half* in, __half* out, int64_t groups, bool trigger_late) {
+__global__ void __launch_bounds__(kGroupThreads) im2col_group_kernel(const __half* in, __half* out, int64_t groups) {
   ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
-  if (!trigger_late) ::flash_rt::device::pdl_trigger();
+  ::flash_rt::device::pdl_trigger();
   static_assert(kGroupRun % 8 == 0 && kGroupElems % 8 == 0 && kGroupThreads >= kGroupVecs);
   __shared__ alignas(16) __half tile[kGroupsPerCta][kPatch * kGroupRun];  // [ky][px_local * 42 + kx * 3 + c]
   const int t = threadIdx.x;
@@ -96,38 +114,69 @@ __global__ void __launch_bounds__(kGroupThreads)
 #pragma unroll
     for (int k = 0; k < kGroupsPerCta; ++k) {
       const int64_t g = g0 + k;
-      if (t < kGroupVecs && g < groups) {
-        const int64_t bp = g / kGroupsPerRow;  // b * 16 + py
-        const int q = static_cast<int>(g - bp * kGroupsPerRow);
-        const int64_t b = bp / kGrid;
-        const int py = static_cast<int>(bp - b * kGrid);
-        v[k] = *reinterpret_cast<const uint4*>(
-            in + b * kImageElems + (int64_t{py * kPatch + ky_in} * kImage + q * kGroup * kPatch) * kChannels + j * 8);
-      }
+      if (t < kGroupVecs && g < groups)
+        v[k] = *reinterpret_cast<const uint4*>(group_input(in, g) + int64_t{ky_in} * kImage * kChannels + j * 8);
     }
 #pragma unroll
     for (int k = 0; k < kGroupsPerCta; ++k)
       if (t < kGroupVecs && g0 + k < groups)
         *reinterpret_cast<uint4*>(&tile[k][ky_in * kGroupRun + j * 8]) = v[k];
     __syncthreads();
-    if (trigger_late) ::flash_rt::device::pdl_trigger();  // every thread; repeats are harmless
 #pragma unroll
     for (int k = 0; k < kGroupsPerCta; ++k) {
       const int64_t g = g0 + k;
       if (t < kGroupVecs && g < groups) {
-        // Output elements e, e + 1 (e even) share their run: 588 and 42 are even.
         uint32_t w[4];
 #pragma unroll
-        for (int h = 0; h < 4; ++h) {
-          const int e = t * 8 + 2 * h;
-          const int p = e / kFeatures, f = e - (e / kFeatures) * kFeatures;
-          const int ky = f / kRun, r = f - (f / kRun) * kRun;
-          w[h] = *reinterpret_cast<const uint32_t*>(&tile[k][ky * kGroupRun + p * kRun + r]);
-        }
+        for (int h = 0; h < 4; ++h) w[h] = tile_pair(tile[k], kGroupRun, 0, t * 8 + 2 * h);
         *reinterpret_cast<uint4*>(out + g * kGroupElems + t * 8) = make_uint4(w[0], w[1], w[2], w[3]);
       }
     }
     __syncthreads();  // the tile is refilled by the next iteration
+  }
+}
+
+// The few-views path: one CTA per half group (patches 4q + 2h, 4q + 2h + 1), one task per CTA,
+// no loop. Half h's input is bytes [168 h, 168 h + 168) of each 336-byte segment, covered by the
+// 11 aligned 16-byte vectors from vector 10 h (the half starts at element 4 h of its tile
+// row); its output is two whole rows, 2352 bytes, 16-byte aligned. One view: 128 CTAs of 160
+// threads against the group kernel's 64 of 320: half the bytes per SM, and no loop or second
+// barrier. H100, graph replay, warm L2 (benchmarks/probe_patch_latency.cu, round 12 of
+// docs/RESULTS-2026-11-28-H100-session12.md): 1.02 us against the group kernel's 1.13 (a copy of
+// the same bytes: 0.84; torch.compile: 1.34-1.36).
+inline constexpr int kHalfPatches = 2;
+inline constexpr int kHalfSegVecs = 11;
+inline constexpr int kHalfLoads = kPatch * kHalfSegVecs;            // 154
+inline constexpr int kHalfOutVecs = kHalfPatches * kFeatures / 8;   // 147
+inline constexpr int kHalfThreads = 160;                            // whole warps >= both
+// Half 1 starts at byte 2 * 84 = 168 of the segment: vector 10, element 4 within it.
+inline constexpr int kHalfFirstVec = kHalfPatches * kRun * 2 / 16, kHalfFirstElem = kHalfPatches * kRun - 8 * kHalfFirstVec;
+
+__global__ void __launch_bounds__(kHalfThreads)
+    im2col_half_group_kernel(const __half* in, __half* out, int64_t groups) {
+  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
+  static_assert(kHalfPatches * kFeatures % 8 == 0 && kHalfThreads >= kHalfLoads && kHalfThreads >= kHalfOutVecs);
+  static_assert(kHalfFirstVec + kHalfSegVecs == kSegVecs && kHalfFirstElem % 2 == 0);
+  __shared__ alignas(16) __half tile[kPatch * kHalfSegVecs * 8];
+  const int t = threadIdx.x;
+  const int64_t g = blockIdx.x / 2;
+  const int h = static_cast<int>(blockIdx.x & 1);
+  if (g >= groups) return;  // the launcher's grid is exact; kept for safety (before any barrier)
+  if (t < kHalfLoads) {
+    const int ky = t / kHalfSegVecs, j = t - ky * kHalfSegVecs;
+    *reinterpret_cast<uint4*>(&tile[(ky * kHalfSegVecs + j) * 8]) = *reinterpret_cast<const uint4*>(
+        group_input(in, g) + int64_t{ky} * kImage * kChannels + (kHalfFirstVec * h + j) * 8);
+  }
+  __syncthreads();
+  // Once every thread has its data the next kernel may launch (small grids: the norms do the same
+  // after their statistics, norm/row_norm.cuh).
+  ::flash_rt::device::pdl_trigger();
+  if (t < kHalfOutVecs) {
+    uint32_t w[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) w[k] = tile_pair(tile, kHalfSegVecs * 8, kHalfFirstElem * h, t * 8 + 2 * k);
+    *reinterpret_cast<uint4*>(out + (g * kGroup + kHalfPatches * h) * kFeatures + t * 8) =
+        make_uint4(w[0], w[1], w[2], w[3]);
   }
 }
 
