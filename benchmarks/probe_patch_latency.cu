@@ -226,7 +226,7 @@ int main() {
     for (int chunks : {1, 2, 4, 8}) {
       const float tb = time_graph([&] {
         dv::launch(pt::bias_pos_kernel<8>, dim3(1, chunks), dim3(256 / chunks), 0, s, o, (const __half*)bias,
-                   (const __half*)pos, int64_t{S}, D, 256);
+                   (const __half*)pos, int64_t{S}, D, 256, false);
       }, s);
       printf("  %d CTA(s) of %d: %.3f us;", chunks, 256 / chunks, tb);
     }

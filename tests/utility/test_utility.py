@@ -59,7 +59,10 @@ def test_cast_fp32_to_fp16_special_values(fvk):
             float("inf"), float("-inf"), float("nan"), 1.0 + 2.0**-11, 1.0 + 3 * 2.0**-11, 2049.0, 2051.0, 1e-30,
             -3.0e-5, 6.1e-5, 3.4e38]
     special = torch.tensor(vals, dtype=F32)
+    # 4099 values (a few CTAs) or 2^19 + 4099 (a grid of more CTAs than an H100 has SMs: the other
+    # PDL trigger placement), plus a tail.
     rand = torch.randn(4099, generator=torch.Generator().manual_seed(0)) * torch.logspace(-10, 6, 4099)
+    rand = torch.cat((rand, torch.randn(1 << 19, generator=torch.Generator().manual_seed(1)) * 300))
     src = torch.cat((special, rand)).cuda()
     n = src.numel()
     for offset in (0, 1):
@@ -148,7 +151,7 @@ def test_repeat_interleave_heads(fvk, nh, repeat, hd, S):
 
 
 @pytest.mark.parametrize("T, action_dim, offset", [(16, 32, 32 * 34), (50, 32, 0), (7, 5, 3), (1, 1, 1),
-                                                   (16, 7, 1)], ids=str)
+                                                   (16, 7, 1), (4099, 99, 0)], ids=str)
 @pytest.mark.parametrize("dt", [-0.1, 0.25])
 def test_euler_step(fvk, T, action_dim, offset, dt):
     n = T * action_dim

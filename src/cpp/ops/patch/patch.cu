@@ -32,9 +32,7 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
   __half* out = utility::mptr<__half>(output);
   if (all_aligned({in, out}, 16)) {  // 16-byte vectors both ways, permuted in shared memory
     const int64_t groups = rows / kGroup;
-    int sms = 0;
-    check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
-               "cudaDeviceGetAttribute");
+    const int sms = utility::sm_count(ck);
     // Up to 4 groups per SM (8 views on an H100) the half-group kernel, one task per CTA, is the
     // faster; past that the group kernel. H100, benchmarks/probe_patch_latency.cu (graph replay,
     // warm L2), half groups against the group kernel: 1 view 1.02 / 1.14 us, 4 views 1.39 / 1.48,
@@ -87,16 +85,25 @@ void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const 
   // thread come from several SMs. H100, S = 1, D = 2048: benchmarks/probe_patch_latency.cu (in
   // place) one CTA of 256 threads 1.24 us, four of 64 0.98; the benchmark 0.96-0.98 -> 0.88 us
   // (torch.compile 1.16-1.17; docs/RESULTS-2026-11-28-H100-session11.md).
-  if (S <= kSplitRows && units >= 2 * kSplitThreads) {
+  const bool split = S <= kSplitRows && units >= 2 * kSplitThreads;
+  if (split) {
     const int64_t chunks = std::min<int64_t>((units + kSplitThreads - 1) / kSplitThreads, utility::kMaxGridY);
     l.grid = dim3(static_cast<unsigned>(S), static_cast<unsigned>(chunks));  // the kernel loops past kMaxGridY
     l.block = dim3(kSplitThreads);
   }
+  // The PDL signal after the loads: for the split rows (H100, S = 1, D = 2048, four CTAs of 64, six
+  // captures each: 0.98 us signalling at the start, 0.70 after the loads; benchmarks/
+  // probe_flat_modes.cu) and, as for add_bias, for grids of at least one CTA per SM.
+  const bool late = split || ::flash_rt::device::ew_trigger_late(int64_t{l.grid.x} * l.grid.y, utility::sm_count(ck));
   __half* out = utility::mptr<__half>(output);
   const __half* b = utility::cptr<__half>(bias);
   const __half* p = utility::cptr<__half>(pos_emb);
-  if (vec8) ::flash_rt::device::launch(bias_pos_kernel<8>, l.grid, l.block, 0, as_stream(stream), out, b, p, S, D, S_per_view);
-  else ::flash_rt::device::launch(bias_pos_kernel<1>, l.grid, l.block, 0, as_stream(stream), out, b, p, S, D, S_per_view);
+  if (vec8)
+    ::flash_rt::device::launch(bias_pos_kernel<8>, l.grid, l.block, 0, as_stream(stream), out, b, p, S, D, S_per_view,
+                               late);
+  else
+    ::flash_rt::device::launch(bias_pos_kernel<1>, l.grid, l.block, 0, as_stream(stream), out, b, p, S, D, S_per_view,
+                               late);
   check_launch(ck.entry());
 }
 

@@ -44,6 +44,14 @@ inline bool dtype_in(DType d, std::initializer_list<DType> dtypes) {
   return false;
 }
 
+// The SM count of the entry's device (launch plans and PDL trigger placement).
+inline int sm_count(const ArgCheck& ck) {
+  int sms = 0;
+  check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
+             "cudaDeviceGetAttribute");
+  return sms;
+}
+
 // A dense buffer of which the entry addresses the first `need` elements (a KV cache written at
 // kc_offset + s * kc_stride, a strided source, a velocity read from an element offset). With a
 // tensor: dtype, at least `need` elements, density, alignment, device, in that order (the order

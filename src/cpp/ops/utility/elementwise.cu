@@ -15,8 +15,8 @@ void cast(const char* entry, const char* in_name, const char* out_name, const Te
   ck.vector(out_name, out, {kDType<Out>}, n);
   ready(ck);
   const CastOp<In, Out> op{cptr<In>(in), mptr<Out>(out)};
-  if (all_aligned({in.data, out.data}, 16)) launch_flat<8>(op, n, as_stream(stream));
-  else launch_flat<1>(op, n, as_stream(stream));
+  if (all_aligned({in.data, out.data}, 16)) launch_flat<8>(op, n, sm_count(ck), as_stream(stream));
+  else launch_flat<1>(op, n, sm_count(ck), as_stream(stream));
   check_launch(ck.entry());
 }
 
@@ -60,9 +60,9 @@ void gpu_copy(const TensorArg& dst, const TensorArg& src, int64_t nbytes, Stream
   check_bytes(ck, "src", src, nbytes);
   ready(ck);
   const CopyBytesOp op{static_cast<uint8_t*>(dst.data), static_cast<const uint8_t*>(src.data)};
-  if (all_aligned({dst.data, src.data}, 16)) launch_flat<16>(op, nbytes, as_stream(stream));
-  else if (all_aligned({dst.data, src.data}, 4)) launch_flat<4>(op, nbytes, as_stream(stream));
-  else launch_flat<1>(op, nbytes, as_stream(stream));
+  if (all_aligned({dst.data, src.data}, 16)) launch_flat<16>(op, nbytes, sm_count(ck), as_stream(stream));
+  else if (all_aligned({dst.data, src.data}, 4)) launch_flat<4>(op, nbytes, sm_count(ck), as_stream(stream));
+  else launch_flat<1>(op, nbytes, sm_count(ck), as_stream(stream));
   check_launch(ck.entry());
 }
 
@@ -80,8 +80,8 @@ void gpu_euler_step(const TensorArg& actions, const TensorArg& velocity, int T, 
   ready(ck);
   const __half* vel = cptr<__half>(velocity) + vel_elem_offset;
   const EulerOp op{mptr<float>(actions), vel, dt};
-  if (all_aligned({actions.data, vel}, 16)) launch_flat<8>(op, n, as_stream(stream));
-  else launch_flat<1>(op, n, as_stream(stream));
+  if (all_aligned({actions.data, vel}, 16)) launch_flat<8>(op, n, sm_count(ck), as_stream(stream));
+  else launch_flat<1>(op, n, sm_count(ck), as_stream(stream));
   check_launch(ck.entry());
 }
 

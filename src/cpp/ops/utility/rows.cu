@@ -18,10 +18,7 @@ void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, 
   ready(ck);
   const bool vec8 = vec16_ok({x.data, b.data}, {D}, sizeof(T));
   const Launch l = plan_rows(S, vec8 ? D / 8 : D);
-  int sms = 0;
-  check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
-             "cudaDeviceGetAttribute");
-  const bool late = ::flash_rt::device::ew_trigger_late(int64_t{l.grid.x} * l.grid.y, sms);
+  const bool late = ::flash_rt::device::ew_trigger_late(int64_t{l.grid.x} * l.grid.y, sm_count(ck));
   if (vec8)
     ::flash_rt::device::launch(add_bias_kernel<T, 8>, l.grid, l.block, 0, as_stream(stream), mptr<T>(x), cptr<T>(b),
                                S, D, late);

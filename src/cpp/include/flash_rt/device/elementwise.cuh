@@ -66,15 +66,7 @@ struct EwPlan {
   bool trigger_late = false;  // PDL: let the next grid in after the loads (ew_trigger_late)
 };
 
-// Whether a grid lets the next one in (PDL) after its loads rather than at its start: grids of at
-// least one CTA per SM. H100, session 8: in-place add_bias at S = 256 (256 CTAs) took 1.68 us with
-// the early signal and 1.24 with the late one in every capture, while at S = 1 (one CTA) the late
-// signal cost 0.13 us (0.79 -> 0.92): there the next grid's launch is what overlaps. In this
-// template flat ops take it at any width (run_elementwise): at S = 256 it sped up GEGLU 1.45 ->
-// 1.29 us and GELU / SiLU / ReLU by 0.04-0.08 (flat gpu_cast_fp32_to_fp16 went 1.45 -> 1.51,
-// compile 1.51-1.57). Row-wise ops take it only in the 4-element band: at 2-element vectors the
-// merged GEGLU went 1.60 -> 2.27 us with it (round 9 of session 8; why is open).
-inline bool ew_trigger_late(int64_t blocks, int num_sms) { return num_sms > 0 && blocks >= num_sms; }
+// ew_trigger_late (device/launch.cuh): when a grid lets the next one in after its loads.
 
 // Blocks cover kEwThreads * ITEMS consecutive vectors; item k of thread t is vector
 // block_base + k * kEwThreads + t (coalesced across the warp for every k). ITEMS is a

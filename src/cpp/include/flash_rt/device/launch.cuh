@@ -120,6 +120,18 @@ inline bool pdl_trigger_late(long long grid, int ctas_per_sm, int num_sms) {
   return parked >= 4LL * num_sms;
 }
 
+// Host: whether an element-wise grid (no reduction) lets the next one in (PDL) after its loads
+// rather than at its start: grids of at least one CTA per SM. H100, session 8: in-place add_bias
+// at S = 256 (256 CTAs) took 1.68 us with the early signal and 1.24 with the late one in every
+// capture, while at S = 1 (one CTA) the late signal cost 0.13 us (0.79 -> 0.92): there the next
+// grid's launch is what overlaps. In the elementwise template (device/elementwise.cuh) flat ops
+// take it at any width: at S = 256 it sped up GEGLU 1.45 -> 1.29 us and GELU / SiLU / ReLU by
+// 0.04-0.08. Row-wise ops there take it only in the 4-element band: at 2-element vectors the
+// merged GEGLU went 1.60 -> 2.27 us with it (round 9 of session 8; why is open). Session 12: the
+// flat kernel of utility/grid.cuh (casts, byte copy, fills, Euler step) takes it too; its fp32 ->
+// fp16 cast at S = 256 went 1.46 -> 1.13 us in every capture (benchmarks/probe_flat_modes.cu).
+inline bool ew_trigger_late(long long blocks, int num_sms) { return num_sms > 0 && blocks >= num_sms; }
+
 // Host: CTAs of Kernel per SM at `threads` threads (no dynamic shared memory), cached per
 // kernel, device slot and block size, so a launch pays the occupancy query once. 0 if unknown.
 template <auto Kernel>

@@ -1,6 +1,8 @@
 // Element-wise operations over n elements (SPEC 2.6 fills, 2.8 casts / copy / Euler step), run by
-// grid.cuh's flat_kernel: op.run<N>(i) handles elements [i, i + N), N = the launcher's vector
-// width for the body and 1 for the tail. fp32 math, one RN rounding per output (SPEC 1.2).
+// grid.cuh's flat_kernel: op.load<N>(i) reads what elements [i, i + N) need, op.store<N>(i, r)
+// computes and writes them; N = the launcher's vector width for the body and 1 for the tail. Two
+// halves so that the kernel can let the next grid in (PDL) between them. fp32 math, one RN
+// rounding per output (SPEC 1.2).
 #pragma once
 
 #include <cstdint>
@@ -15,8 +17,11 @@ template <typename T>
 struct FillOp {
   T* dst;  // [n]
   float value;
+  struct Nothing {};
   template <int N>
-  __device__ __forceinline__ void run(int64_t i) const {
+  __device__ __forceinline__ Nothing load(int64_t) const { return {}; }
+  template <int N>
+  __device__ __forceinline__ void store(int64_t i, Nothing) const {
     Vec<T, N> r;
     const T v = round_to<T>(value);
 #pragma unroll
@@ -31,8 +36,9 @@ struct CastOp {
   const In* in;  // [n]
   Out* out;      // [n]
   template <int N>
-  __device__ __forceinline__ void run(int64_t i) const {
-    const Vec<In, N> a = load_vec<N>(in + i);
+  __device__ __forceinline__ Vec<In, N> load(int64_t i) const { return load_vec<N>(in + i); }
+  template <int N>
+  __device__ __forceinline__ void store(int64_t i, const Vec<In, N>& a) const {
     Vec<Out, N> r;
 #pragma unroll
     for (int k = 0; k < N; ++k) r.v[k] = round_to<Out>(f32(a.v[k]));
@@ -45,9 +51,9 @@ struct CopyBytesOp {
   uint8_t* dst;
   const uint8_t* src;
   template <int N>
-  __device__ __forceinline__ void run(int64_t i) const {
-    store_vec<N>(dst + i, load_vec<N>(src + i));
-  }
+  __device__ __forceinline__ Vec<uint8_t, N> load(int64_t i) const { return load_vec<N>(src + i); }
+  template <int N>
+  __device__ __forceinline__ void store(int64_t i, const Vec<uint8_t, N>& v) const { store_vec<N>(dst + i, v); }
 };
 
 // actions[i] += dt * f32(velocity[i]); velocity already advanced by vel_elem_offset. The product
@@ -57,12 +63,19 @@ struct EulerOp {
   const __half* velocity;  // [T * action_dim] fp16 (from the element offset on)
   float dt;
   template <int N>
-  __device__ __forceinline__ void run(int64_t i) const {
-    Vec<float, N> a = load_vec<N>(actions + i);
-    const Vec<__half, N> v = load_vec<N>(velocity + i);
+  struct Regs {
+    Vec<float, N> a;
+    Vec<__half, N> v;
+  };
+  template <int N>
+  __device__ __forceinline__ Regs<N> load(int64_t i) const {
+    return {load_vec<N>(actions + i), load_vec<N>(velocity + i)};
+  }
+  template <int N>
+  __device__ __forceinline__ void store(int64_t i, Regs<N> r) const {
 #pragma unroll
-    for (int k = 0; k < N; ++k) a.v[k] = __fadd_rn(a.v[k], __fmul_rn(dt, f32(v.v[k])));
-    store_vec<N>(actions + i, a);
+    for (int k = 0; k < N; ++k) r.a.v[k] = __fadd_rn(r.a.v[k], __fmul_rn(dt, f32(r.v.v[k])));
+    store_vec<N>(actions + i, r.a);
   }
 };
 

@@ -80,23 +80,33 @@ __device__ __forceinline__ int64_t flat_stride() {
   return static_cast<int64_t>(gridDim.x) * blockDim.x;
 }
 
-// Flat kernel: op.template run<VEC>(i) for every unit start i = 0, VEC, 2 VEC, ... < n - n % VEC,
-// then op.template run<1>(i) for the tail.
+// Flat kernel: op's load and store halves (flat_ops.cuh) for every unit start i = 0, VEC, 2 VEC,
+// ... < n - n % VEC, then for the n % VEC tail elements one by one. trigger_late: the next grid is
+// let in (PDL) after this thread's first loads are issued, not at the start (ew_trigger_late in
+// device/launch.cuh says when and why); a repeated trigger is harmless.
 template <int VEC, class Op>
-__global__ void __launch_bounds__(kCtaThreads) flat_kernel(Op op, int64_t n) {
-  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+__global__ void __launch_bounds__(kCtaThreads) flat_kernel(Op op, int64_t n, bool trigger_late) {
+  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
+  if (!trigger_late) ::flash_rt::device::pdl_trigger();
   const int64_t units = n / VEC;
   const int64_t stride = flat_stride();
-  for (int64_t u = flat_thread(); u < units; u += stride) op.template run<VEC>(u * VEC);
-  if constexpr (VEC > 1) {
-    for (int64_t i = units * VEC + flat_thread(); i < n; i += stride) op.template run<1>(i);
+  for (int64_t u = flat_thread(); u < units; u += stride) {
+    const auto r = op.template load<VEC>(u * VEC);
+    if (trigger_late) ::flash_rt::device::pdl_trigger();
+    op.template store<VEC>(u * VEC, r);
   }
+  if constexpr (VEC > 1) {
+    for (int64_t i = units * VEC + flat_thread(); i < n; i += stride) op.template store<1>(i, op.template load<1>(i));
+  }
+  if (trigger_late) ::flash_rt::device::pdl_trigger();  // threads without a whole unit
 }
 
+// num_sms: the device's SM count (picks the trigger placement).
 template <int VEC, class Op>
-void launch_flat(const Op& op, int64_t n, cudaStream_t stream) {
+void launch_flat(const Op& op, int64_t n, int num_sms, cudaStream_t stream) {
   const Launch l = plan_flat(n / VEC);
-  ::flash_rt::device::launch(flat_kernel<VEC, Op>, l.grid, l.block, 0, stream, op, n);
+  ::flash_rt::device::launch(flat_kernel<VEC, Op>, l.grid, l.block, 0, stream, op, n,
+                             ::flash_rt::device::ew_trigger_late(l.grid.x, num_sms));
 }
 
 }  // namespace flash_rt::utility
