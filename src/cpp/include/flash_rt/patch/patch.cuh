@@ -183,13 +183,14 @@ __global__ void __launch_bounds__(kHalfThreads)
 // out[i, j] = RN16(out[i, j] + bias[j] + pos[i mod s_per_view, j]), added left to right in fp32.
 // out: [rows, dim] in place, bias: [dim], pos: [s_per_view, dim]. trigger_late: the next grid is
 // let in (PDL) after this thread's first loads are issued, not at the start (the launcher says
-// when); a repeated trigger is harmless.
+// when).
 template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads) bias_pos_kernel(__half* out, const __half* bias,
                                                                            const __half* pos, int64_t rows, int dim,
                                                                            int s_per_view, bool trigger_late) {
   ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
-  if (!trigger_late) ::flash_rt::device::pdl_trigger();
+  bool triggered = !trigger_late;  // each thread signals once (utility/grid.cuh's flat_kernel says why)
+  if (triggered) ::flash_rt::device::pdl_trigger();
   const int64_t units = dim / VEC;
   for (int64_t row = utility::grid_row(); row < rows; row += utility::grid_row_stride()) {
     __half* o = out + row * dim;
@@ -205,14 +206,14 @@ __global__ void __launch_bounds__(utility::kMaxRowThreads) bias_pos_kernel(__hal
       auto v = utility::load_vec<VEC>(o + c);
       const auto b = utility::load_vec<VEC>(bias + c);
       const auto q = utility::load_vec<VEC>(pr + c);
-      if (trigger_late) ::flash_rt::device::pdl_trigger();
+      if (!triggered) ::flash_rt::device::pdl_trigger(), triggered = true;
 #pragma unroll
       for (int k = 0; k < VEC; ++k)
         v.v[k] = __float2half_rn((utility::f32(v.v[k]) + utility::f32(b.v[k])) + utility::f32(q.v[k]));
       utility::store_vec<VEC>(o + c, v);
     }
   }
-  if (trigger_late) ::flash_rt::device::pdl_trigger();  // threads without a unit
+  if (!triggered) ::flash_rt::device::pdl_trigger();  // threads without a unit
 }
 
 }  // namespace flash_rt::patch
