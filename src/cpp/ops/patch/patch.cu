@@ -91,10 +91,14 @@ void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const 
     l.grid = dim3(static_cast<unsigned>(S), static_cast<unsigned>(chunks));  // the kernel loops past kMaxGridY
     l.block = dim3(kSplitThreads);
   }
-  // The PDL signal after the loads: for the split rows (H100, S = 1, D = 2048, four CTAs of 64, six
-  // captures each: 0.98 us signalling at the start, 0.70 after the loads; benchmarks/
-  // probe_flat_modes.cu) and, as for add_bias, for grids of at least one CTA per SM.
-  const bool late = split || ::flash_rt::device::ew_trigger_late(int64_t{l.grid.x} * l.grid.y, utility::sm_count(ck));
+  // The PDL signal after the loads only for grids of one to four CTAs per SM. The benchmark on
+  // an H100 (docs/RESULTS-2026-11-28-H100-session12.md), late against early: S = 256 (256 CTAs)
+  // 1.38 against 1.62-1.65 us; S = 1 (the split row, 4 CTAs) 0.98-1.03 against 0.88-0.95, though
+  // benchmarks/probe_flat_modes.cu timed the other order there (0.87 against 0.97); S = 4096 7.45
+  // against 7.20-7.25; S = 16384 95.3 against 90.8-90.9.
+  const int64_t blocks = int64_t{l.grid.x} * l.grid.y;
+  const int sms = utility::sm_count(ck);
+  const bool late = blocks >= sms && blocks <= 4 * int64_t{sms};
   __half* out = utility::mptr<__half>(output);
   const __half* b = utility::cptr<__half>(bias);
   const __half* p = utility::cptr<__half>(pos_emb);
