@@ -1,6 +1,6 @@
-// Where patch_im2col's time at one view goes, and patch_embed_bias_pos's at S = 1 (a
-// measurement tool, not part of the package).
+// Where patch_im2col's time at one view goes (a measurement tool, not part of the package).
 //
+// (patch_embed_bias_pos at S = 1 by CTA count and signal placement: benchmarks/probe_flat_modes.cu.)
 // The benchmark rule asks <= 0.8x torch.compile (1.34-1.38 us) at one view, i.e. <= 1.07 us. This
 // probe times, in one process and the graph protocol of graph_timer.cuh (warm L2, PDL):
 //   * im2col by parts of a group: one CTA per 4 / 2 / 1 patches (the half-group kernel the
@@ -9,7 +9,6 @@
 //   * im2col with no shared memory (one thread per 16-byte output vector, four 4-byte loads);
 //   * plain 16-byte copies of the same bytes (600 KB moved) by CTA size: the floor;
 //   * the package's kernels by view count (1 to 16), to place the switch between them;
-//   * patch_embed_bias_pos at S = 1 with its row split over 1 / 2 / 4 / 8 CTAs;
 //   * 256 views (past the L2) for the kernels that could replace the shipped one there.
 // Every im2col variant is first checked byte for byte against the package's group kernel.
 // Session 11's variants (warp-level exchanges, 4-run units, copies through shared memory with a
@@ -210,27 +209,6 @@ int main() {
                  cols, gs);
     }, s);
     printf("%2lld views: half groups %.3f us, group kernel %.3f, pairs %.3f\n", (long long)views, th, tg, tp);
-  }
-  {  // patch_embed_bias_pos at S = 1, D = 2048 (vec 8: 256 units): one CTA of 256 threads against
-     // the row split into 2 / 4 / 8 CTAs (blockIdx.y chunks; the package splits rows of S <= 4
-     // into CTAs of 64 threads). In place, zero bias and pos.
-    const int D = 2048, S = 1;
-    __half *o, *bias, *pos;
-    CK(cudaMalloc(&o, sizeof(__half) * D));
-    CK(cudaMalloc(&bias, sizeof(__half) * D));
-    CK(cudaMalloc(&pos, sizeof(__half) * D * 256));
-    CK(cudaMemset(o, 0, sizeof(__half) * D));
-    CK(cudaMemset(bias, 0, sizeof(__half) * D));
-    CK(cudaMemset(pos, 0, sizeof(__half) * D * 256));
-    printf("patch_embed_bias_pos S=1 D=2048:");
-    for (int chunks : {1, 2, 4, 8}) {
-      const float tb = time_graph([&] {
-        dv::launch(pt::bias_pos_kernel<8>, dim3(1, chunks), dim3(256 / chunks), 0, s, o, (const __half*)bias,
-                   (const __half*)pos, int64_t{S}, D, 256, false);
-      }, s);
-      printf("  %d CTA(s) of %d: %.3f us;", chunks, 256 / chunks, tb);
-    }
-    printf("\n");
   }
   {  // 256 views (77 MB moved: past the L2, so effectively cold)
     const int64_t views = 256, g256 = views * groups;
