@@ -8,6 +8,12 @@ capture's time, so a two-mode spread shows as two clusters. Run it with FLASH_RT
 to see whether the spread comes with PDL.
 
     python benchmarks/probe_capture_spread.py [--captures 8] [--S 256] [--D 2048]
+
+Session 12 added `patch_embed_bias_pos` twice, as the benchmark calls it (random data, pos_emb of
+min(S, 256) rows) and as benchmarks/probe_flat_modes.cu does (zero data, 256 rows), and the fp32
+-> fp16 cast: at S = 1 the probe and the benchmark ranked its two PDL signal placements in
+opposite orders (docs/RESULTS-2026-11-28-H100-session12.md). To compare:
+    python benchmarks/probe_capture_spread.py --S 1 --only patch_embed_bias_pos,patch_embed_bias_pos_zero
 """
 
 from __future__ import annotations
@@ -45,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     bb = torch.randn(D, generator=g).bfloat16().cuda()
     w16 = torch.randn(D, generator=g).half().cuda()
     y16 = torch.empty(S, D, dtype=torch.float16, device="cuda")
+    f32 = torch.randn(S, D, generator=g).cuda()
+    spv = min(S, 256)  # the benchmark's S_per_view
+    pos16 = torch.randn(spv, D, generator=g).half().cuda()
+    o_zero, b_zero, pos_zero = (torch.zeros(n, dtype=torch.float16, device="cuda") for n in (S * D, D, 256 * D))
     z16 = torch.empty(S, D, dtype=torch.bfloat16, device="cuda")
     cases = {
         "relu_inplace_fp16": lambda: fvk.relu_inplace_fp16(x16.data_ptr(), S * D, stream()),
@@ -52,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         "add_bias_fp16": lambda: fvk.add_bias_fp16(x16.data_ptr(), b16.data_ptr(), S, D, stream()),
         "add_bias_bf16": lambda: fvk.add_bias_bf16(xb.data_ptr(), bb.data_ptr(), S, D, stream()),
         "cast_fp16_to_bf16": lambda: fvk.cast_fp16_to_bf16(x16.data_ptr(), z16.data_ptr(), S * D, stream()),
+        "gpu_cast_fp32_to_fp16": lambda: fvk.gpu_cast_fp32_to_fp16(f32.data_ptr(), y16.data_ptr(), S * D, stream()),
+        "patch_embed_bias_pos": lambda: fvk.patch_embed_bias_pos(x16.data_ptr(), b16.data_ptr(), pos16.data_ptr(), S, D,
+                                                                 spv, stream()),
+        "patch_embed_bias_pos_zero": lambda: fvk.patch_embed_bias_pos(o_zero.data_ptr(), b_zero.data_ptr(),
+                                                                      pos_zero.data_ptr(), S, D, 256, stream()),
         "rms_norm_fp16": lambda: fvk.rms_norm_fp16(x16.data_ptr(), w16.data_ptr(), y16.data_ptr(), S, D, 1e-6,
                                                    stream()),
         "layer_norm_fp16": lambda: fvk.layer_norm_fp16(x16.data_ptr(), w16.data_ptr(), b16.data_ptr(), y16.data_ptr(),
