@@ -3,7 +3,11 @@
 // (flash_rt.testing.bench.time_graph: torch graph capture, random data, N calls from the GPU time)
 // next to the package entry and torch.compile. A measurement tool, not part of the package.
 //
-// Why: at S = 1 the C++ probe (benchmarks/probe_flat_modes.cu, graph_timer.cuh: 200 calls, zero
+// Session 13 (H100, S = 1, D = 2048): the loop-free variants with the signal at the start were the
+// fastest (0.73-0.75 us against the looping kernel's 0.87); the package took v12's shape
+// (bias_pos_unit_kernel), so variants 0 / 1 are now the package's two kernels.
+//
+// Why it was written: at S = 1 the C++ probe (benchmarks/probe_flat_modes.cu, graph_timer.cuh: 200 calls, zero
 // data) ranked the PDL signal placements opposite to the benchmark (session 12); timing the
 // probe's kernels through the benchmark's timer tells whether the kernels or the timers differ.
 //
@@ -84,8 +88,8 @@ dim3 row_grid(int S, int D, int threads) {
 // Names of the variants, index = variant number (probe_bias_pos_protocol.py prints them).
 extern "C" const char* probe_variant_name(int v) {
   switch (v) {
-    case 0: return "package kernel, 4x64 split, signal at start";
-    case 1: return "package kernel, 4x64 split, signal after loads";
+    case 0: return "package bias_pos_unit_kernel, 128/CTA (as the launcher, balanced)";
+    case 1: return "package bias_pos_kernel (loops), plan_rows grid";
     case 2: return "loop-free 64/CTA, signal at start";
     case 3: return "loop-free 64/CTA, signal after loads";
     case 4: return "loop-free 64/CTA, signal at exit";
@@ -110,11 +114,17 @@ extern "C" int probe_launch(int v, void* out_, const void* bias_, const void* po
   const auto* pos = static_cast<const __half*>(pos_);
   auto s = static_cast<cudaStream_t>(stream_);
   switch (v) {
-    case 0:
-    case 1:
-      dv::launch(pt::bias_pos_kernel<8>, row_grid(S, D, 64), dim3(64), 0, s, out, bias, pos, int64_t{S}, D,
-                 s_per_view, v == 1);
+    case 0: {
+      const int units = D / 8, chunks = (units + 127) / 128;
+      dv::launch(pt::bias_pos_unit_kernel<8>, dim3(S, chunks), dim3(((units + chunks - 1) / chunks + 31) / 32 * 32),
+                 0, s, out, bias, pos, D, s_per_view);
       break;
+    }
+    case 1: {
+      const ut::Launch l = ut::plan_rows(S, D / 8);
+      dv::launch(pt::bias_pos_kernel<8>, l.grid, l.block, 0, s, out, bias, pos, int64_t{S}, D, s_per_view);
+      break;
+    }
     case 2: dv::launch(loop_free_kernel<kStart, false>, row_grid(S, D, 64), dim3(64), 0, s, out, bias, pos, D, s_per_view); break;
     case 3: dv::launch(loop_free_kernel<kAfterLoads, false>, row_grid(S, D, 64), dim3(64), 0, s, out, bias, pos, D, s_per_view); break;
     case 4: dv::launch(loop_free_kernel<kAtExit, false>, row_grid(S, D, 64), dim3(64), 0, s, out, bias, pos, D, s_per_view); break;

@@ -1,14 +1,10 @@
-// Two entries that sit within a few percent of torch.compile's time in some runs (a measurement
-// tool, not part of the package):
-//   * gpu_cast_fp32_to_fp16 at S = 256, D = 2048 (524288 floats): 1.46-1.54 us against compile's
-//     1.51-1.54 (session 12). Session 6 found that at this size a PDL chain runs in one of two
-//     modes per capture, and that the grid's share of the SM slots decides it. The shipped flat
-//     plan takes 8-element units (256 CTAs of 256 threads); here also 4-element units (512 CTAs),
-//     each with the PDL trigger at the start (shipped) or after the loads.
-//   * patch_embed_bias_pos at S = 1, D = 2048: 0.88-0.95 us against compile's 1.16-1.19 (the rule
-//     asks <= 0.8x). Shipped: 4 CTAs of 64 threads, trigger at the start; here also 1 / 2 / 8
-//     CTAs (session 11: one CTA of 256 1.24 us, two of 128 1.20, four of 64 0.98, eight of 32
-//     1.18) and the trigger after the loads.
+// gpu_cast_fp32_to_fp16 at S = 256, D = 2048 (524288 floats): 1.46-1.54 us against compile's
+// 1.51-1.54 (session 12; a measurement tool, not part of the package). Session 6 found that at
+// this size a PDL chain runs in one of two modes per capture, and that the grid's share of the SM
+// slots decides it. The shipped flat plan takes 8-element units (256 CTAs of 256 threads); here
+// also 4-element units (512 CTAs), each with the PDL trigger at the start or after the loads.
+// (Session 12 also timed patch_embed_bias_pos here; that moved to probe_bias_pos_protocol.py,
+// which times kernels with the benchmark's own timer.)
 // Every variant is timed in 6 separate captures (graph_timer.cuh, warm L2): the spread between
 // captures is the point.
 //
@@ -17,13 +13,11 @@
 #include <cuda_fp16.h>
 #include <cstdio>
 
-#include "flash_rt/patch/patch.cuh"
 #include "flash_rt/utility/flat_ops.cuh"
 #include "graph_timer.cuh"
 
 namespace dv = flash_rt::device;
 namespace ut = flash_rt::utility;
-namespace pt = flash_rt::patch;
 
 // The flat kernel's body (n % VEC == 0 here) with the trigger at the start or after the loads.
 template <int VEC, bool kLate>
@@ -39,23 +33,6 @@ __global__ void __launch_bounds__(ut::kCtaThreads) cast_kernel(const float* in, 
     for (int k = 0; k < VEC; ++k) r.v[k] = __float2half_rn(a.v[k]);
     ut::store_vec<VEC>(out + i, r);
   } else if (kLate) {
-    dv::pdl_trigger();
-  }
-}
-
-// bias_pos_kernel<8> at one row with the trigger after the loads.
-__global__ void __launch_bounds__(64) bias_pos_late_kernel(__half* out, const __half* bias, const __half* pos, int dim) {
-  dv::pdl_wait();
-  const int64_t c = (int64_t{blockIdx.y} * blockDim.x + threadIdx.x) * 8;
-  if (c < dim) {
-    auto v = ut::load_vec<8>(out + c);
-    const auto b = ut::load_vec<8>(bias + c);
-    const auto q = ut::load_vec<8>(pos + c);
-    dv::pdl_trigger();
-#pragma unroll
-    for (int k = 0; k < 8; ++k) v.v[k] = __float2half_rn((ut::f32(v.v[k]) + ut::f32(b.v[k])) + ut::f32(q.v[k]));
-    ut::store_vec<8>(out + c, v);
-  } else {
     dv::pdl_trigger();
   }
 }
@@ -97,38 +74,6 @@ int main() {
     }, s);
     spread("cast: VEC 2 (1024 CTAs), trigger at the start", [&] {
       dv::launch(cast_kernel<2, false>, dim3(n / 2 / 256), dim3(256), 0, s, (const float*)in, out, n);
-    }, s);
-  }
-  const int D = 2048;
-  __half *o, *bias, *pos;
-  CK(cudaMalloc(&o, sizeof(__half) * D));
-  CK(cudaMalloc(&bias, sizeof(__half) * D));
-  CK(cudaMalloc(&pos, sizeof(__half) * D * 256));
-  CK(cudaMemset(o, 0, sizeof(__half) * D));
-  CK(cudaMemset(bias, 0, sizeof(__half) * D));
-  CK(cudaMemset(pos, 0, sizeof(__half) * D * 256));
-  for (int chunks : {1, 2, 8}) {  // the row over 1 / 2 / 8 CTAs, signal at the start (the package: 4)
-    char what[80];
-    std::snprintf(what, sizeof what, "bias_pos S=1 D=2048: %d CTA(s) of %d, trigger at the start", chunks, 256 / chunks);
-    spread(what, [&] {
-      dv::launch(pt::bias_pos_kernel<8>, dim3(1, chunks), dim3(256 / chunks), 0, s, o, (const __half*)bias,
-                 (const __half*)pos, int64_t{1}, D, 256, false);
-    }, s);
-  }
-  for (int rep = 0; rep < 2; ++rep) {
-    spread("bias_pos S=1 D=2048: 4 CTAs of 64, trigger at the start", [&] {
-      dv::launch(pt::bias_pos_kernel<8>, dim3(1, 4), dim3(64), 0, s, o, (const __half*)bias, (const __half*)pos,
-                 int64_t{1}, D, 256, false);
-    }, s);
-    spread("bias_pos: the package's kernel, trigger after the loads", [&] {
-      dv::launch(pt::bias_pos_kernel<8>, dim3(1, 4), dim3(64), 0, s, o, (const __half*)bias, (const __half*)pos,
-                 int64_t{1}, D, 256, true);
-    }, s);
-    spread("bias_pos: 4 CTAs of 64, trigger after the loads", [&] {
-      dv::launch(bias_pos_late_kernel, dim3(1, 4), dim3(64), 0, s, o, (const __half*)bias, (const __half*)pos, D);
-    }, s);
-    spread("bias_pos: 8 CTAs of 32, trigger after the loads", [&] {
-      dv::launch(bias_pos_late_kernel, dim3(1, 8), dim3(32), 0, s, o, (const __half*)bias, (const __half*)pos, D);
     }, s);
   }
   return 0;

@@ -65,7 +65,9 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
 }
 
 namespace {
-constexpr int kSplitRows = 4, kSplitThreads = 64;
+// Units per CTA of the unit kernel. H100, S = 1 / 256 at D = 2048, signal at the start
+// (benchmarks/probe_bias_pos_protocol.py): 32 threads 0.75 us / -, 64 0.74 / 1.59, 128 0.73 / 1.26.
+constexpr int kBiasPosThreads = 128;
 }  // namespace
 
 void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const TensorArg& pos_emb, int S, int D,
@@ -79,35 +81,28 @@ void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const 
   ck.rows("pos_emb", pos_emb, {DType::kF16}, S_per_view, D);
   utility::ready(ck);
   const bool vec8 = utility::vec16_ok({output.data, bias.data, pos_emb.data}, {D}, sizeof(__half));
-  const int units = vec8 ? D / 8 : D;
-  utility::Launch l = utility::plan_rows(S, units);
-  // A few rows: each row split over CTAs of 64 threads (blockIdx.y chunks), so its three loads per
-  // thread come from several SMs. H100, S = 1, D = 2048: benchmarks/probe_patch_latency.cu (in
-  // place) one CTA of 256 threads 1.24 us, four of 64 0.98; the benchmark 0.96-0.98 -> 0.88 us
-  // (torch.compile 1.16-1.17; docs/RESULTS-2026-11-28-H100-session11.md).
-  const bool split = S <= kSplitRows && units >= 2 * kSplitThreads;
-  if (split) {
-    const int64_t chunks = std::min<int64_t>((units + kSplitThreads - 1) / kSplitThreads, utility::kMaxGridY);
-    l.grid = dim3(static_cast<unsigned>(S), static_cast<unsigned>(chunks));  // the kernel loops past kMaxGridY
-    l.block = dim3(kSplitThreads);
-  }
-  // The PDL signal after the loads only for grids of one to four CTAs per SM. The benchmark on
-  // an H100 (docs/RESULTS-2026-11-28-H100-session12.md), late against early: S = 256 (256 CTAs)
-  // 1.38 against 1.62-1.65 us; S = 1 (the split row, 4 CTAs) 0.98-1.03 against 0.88-0.95, though
-  // benchmarks/probe_flat_modes.cu timed the other order there (0.87 against 0.97); S = 4096 7.45
-  // against 7.20-7.25; S = 16384 95.3 against 90.8-90.9.
-  const int64_t blocks = int64_t{l.grid.x} * l.grid.y;
-  const int sms = utility::sm_count(ck);
-  const bool late = blocks >= sms && blocks <= 4 * int64_t{sms};
+  const int64_t units = vec8 ? D / 8 : D;
   __half* out = utility::mptr<__half>(output);
   const __half* b = utility::cptr<__half>(bias);
   const __half* p = utility::cptr<__half>(pos_emb);
-  if (vec8)
-    ::flash_rt::device::launch(bias_pos_kernel<8>, l.grid, l.block, 0, as_stream(stream), out, b, p, S, D, S_per_view,
-                               late);
-  else
-    ::flash_rt::device::launch(bias_pos_kernel<1>, l.grid, l.block, 0, as_stream(stream), out, b, p, S, D, S_per_view,
-                               late);
+  const cudaStream_t st = as_stream(stream);
+  // One CTA per (row, chunk of <= 128 units), chunks balanced to whole warps (D = 1152: two of
+  // 96 threads, not 128 + 16): every unit has its own thread, so no loop (S <= 2^31 - 1 = grid.x).
+  const int64_t chunks = (units + kBiasPosThreads - 1) / kBiasPosThreads;
+  if (chunks <= utility::kMaxGridY) {
+    const dim3 grid(static_cast<unsigned>(S), static_cast<unsigned>(chunks));
+    const dim3 block(static_cast<unsigned>(((units + chunks - 1) / chunks + 31) / 32 * 32));
+    if (vec8)
+      ::flash_rt::device::launch(bias_pos_unit_kernel<8>, grid, block, 0, st, out, b, p, D, S_per_view);
+    else
+      ::flash_rt::device::launch(bias_pos_unit_kernel<1>, grid, block, 0, st, out, b, p, D, S_per_view);
+  } else {  // a row of over 8.4M units (D > 8.4M unaligned, 67M aligned): the looping kernel
+    const utility::Launch l = utility::plan_rows(S, units);
+    if (vec8)
+      ::flash_rt::device::launch(bias_pos_kernel<8>, l.grid, l.block, 0, st, out, b, p, S, D, S_per_view);
+    else
+      ::flash_rt::device::launch(bias_pos_kernel<1>, l.grid, l.block, 0, st, out, b, p, S, D, S_per_view);
+  }
   check_launch(ck.entry());
 }
 

@@ -181,39 +181,55 @@ __global__ void __launch_bounds__(kHalfThreads)
 }
 
 // out[i, j] = RN16(out[i, j] + bias[j] + pos[i mod s_per_view, j]), added left to right in fp32.
-// out: [rows, dim] in place, bias: [dim], pos: [s_per_view, dim]. trigger_late: the next grid is
-// let in (PDL) after this thread's first loads are issued, not at the start (the launcher says
-// when).
+// out: [rows, dim] in place, bias: [dim], pos: [s_per_view, dim]; VEC-element units.
+__device__ __forceinline__ int64_t pos_row(int64_t row, int s_per_view) {
+  // rows is the entry's int S, so row < 2^31: a 32-bit remainder, and none within the first view
+  // (S <= 256, every decode step). A 64-bit remainder here sat in front of the pos load: H100,
+  // S = 1, D = 2048, 1.20 -> 0.93 us (torch.compile 1.18).
+  return row < s_per_view ? row
+                          : static_cast<int64_t>(static_cast<uint32_t>(row) % static_cast<uint32_t>(s_per_view));
+}
+
+template <int VEC>
+__device__ __forceinline__ void bias_pos_unit(__half* o, const __half* bias, const __half* pr, int64_t c) {
+  auto v = utility::load_vec<VEC>(o + c);
+  const auto b = utility::load_vec<VEC>(bias + c);
+  const auto q = utility::load_vec<VEC>(pr + c);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k)
+    v.v[k] = __float2half_rn((utility::f32(v.v[k]) + utility::f32(b.v[k])) + utility::f32(q.v[k]));
+  utility::store_vec<VEC>(o + c, v);
+}
+
+// One unit per thread and no loop: row blockIdx.x, unit blockIdx.y * blockDim.x + threadIdx.x
+// (the launcher's grid covers every unit). The loop of bias_pos_kernel below cost 0.13 us a call
+// at S = 1 (H100, benchmark timer, D = 2048: 0.869 -> 0.737 us at 64 threads a CTA;
+// benchmarks/probe_bias_pos_protocol.py, docs/RESULTS-2026-11-28-H100-session13.md). The PDL
+// signal is at the start: after the loads it was slower for every CTA size there (0.90-0.96).
+template <int VEC>
+__global__ void __launch_bounds__(utility::kMaxRowThreads) bias_pos_unit_kernel(__half* out, const __half* bias,
+                                                                                const __half* pos, int dim,
+                                                                                int s_per_view) {
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: wait, then let the next kernel in
+  const int64_t c = (int64_t{blockIdx.y} * blockDim.x + threadIdx.x) * VEC;
+  if (c >= dim) return;
+  const int64_t row = blockIdx.x;
+  bias_pos_unit<VEC>(out + row * dim, bias, pos + pos_row(row, s_per_view) * dim, c);
+}
+
+// The same with grid-stride loops, for rows wider than kMaxGridY CTAs (the launcher says when).
 template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads) bias_pos_kernel(__half* out, const __half* bias,
                                                                            const __half* pos, int64_t rows, int dim,
-                                                                           int s_per_view, bool trigger_late) {
-  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
-  bool triggered = !trigger_late;  // each thread signals once (utility/grid.cuh's flat_kernel says why)
-  if (triggered) ::flash_rt::device::pdl_trigger();
+                                                                           int s_per_view) {
+  ::flash_rt::device::pdl_begin();
   const int64_t units = dim / VEC;
   for (int64_t row = utility::grid_row(); row < rows; row += utility::grid_row_stride()) {
     __half* o = out + row * dim;
-    // rows is the entry's int S, so row < 2^31: a 32-bit remainder, and none within the first
-    // view (S <= 256, every decode step). The 64-bit remainder this replaces sat in front of the
-    // pos load: H100, S = 1, D = 2048, 1.20 -> 0.93 us (torch.compile 1.18).
-    const int64_t prow = row < s_per_view ? row
-                                          : static_cast<int64_t>(static_cast<uint32_t>(row) %
-                                                                 static_cast<uint32_t>(s_per_view));
-    const __half* pr = pos + prow * dim;
-    for (int64_t u = utility::grid_unit(); u < units; u += utility::grid_unit_stride()) {
-      const int64_t c = u * VEC;
-      auto v = utility::load_vec<VEC>(o + c);
-      const auto b = utility::load_vec<VEC>(bias + c);
-      const auto q = utility::load_vec<VEC>(pr + c);
-      if (!triggered) ::flash_rt::device::pdl_trigger(), triggered = true;
-#pragma unroll
-      for (int k = 0; k < VEC; ++k)
-        v.v[k] = __float2half_rn((utility::f32(v.v[k]) + utility::f32(b.v[k])) + utility::f32(q.v[k]));
-      utility::store_vec<VEC>(o + c, v);
-    }
+    const __half* pr = pos + pos_row(row, s_per_view) * dim;
+    for (int64_t u = utility::grid_unit(); u < units; u += utility::grid_unit_stride())
+      bias_pos_unit<VEC>(o, bias, pr, u * VEC);
   }
-  if (!triggered) ::flash_rt::device::pdl_trigger();  // threads without a unit
 }
 
 }  // namespace flash_rt::patch
