@@ -11,6 +11,12 @@ zeros. Each variant's output is checked against the reference first.
     nvcc -O3 -std=c++20 -arch=sm_90a -shared -Xcompiler -fPIC -I src/cpp/include -I src/cpp \\
       benchmarks/probe_bias_pos_variants.cu src/cpp/ops/core/launch.cu -o .exp/libprobe_bias_pos.so
     python benchmarks/probe_bias_pos_protocol.py --lib .exp/libprobe_bias_pos.so [--S 1] [--D 2048]
+    python benchmarks/probe_bias_pos_protocol.py --lib .exp/libprobe_bias_pos.so --sweep
+
+--sweep times the package's one-unit-per-thread kernel over launch plans (chunks of at most bx
+units, by rows per CTA) at the benchmark's shapes, next to the looping kernel, the entry and
+torch.compile: session 13 found 128-unit CTAs of one row fastest at S <= 256 and 44% slower than
+the looping kernel's 256-thread CTAs at S = 4096 (too many tiny CTAs).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--D", type=int, default=2048)
     ap.add_argument("--captures", type=int, default=4)
     ap.add_argument("--variants", help="comma-separated numbers (default: all)")
+    ap.add_argument("--sweep", action="store_true", help="launch plans of the package's unit kernel")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("probe_bias_pos_protocol: no CUDA device; nothing to measure.")
@@ -51,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             break
         names[v] = n.decode()
     chosen = [int(v) for v in args.variants.split(",")] if args.variants else list(names)
+    if args.sweep:
+        return sweep(lib, fvk)
     S, D = args.S, args.D
     spv = min(S, 256)
     print(f"# patch_embed_bias_pos variants, S={S} D={D} S_per_view={spv}, on {environment()['gpu']}")
@@ -98,6 +107,39 @@ def main(argv: list[str] | None = None) -> int:
     for label, fn in [("package entry", package(o, b, p))] + [(f"v{v}", variant(v, o, b, p)) for v in chosen]:
         r = time_paired(lambda: compiled(o, b, p), fn, pairs=30)
         print(f"  {label:16s} {r['median_us']:.3f} us against {r['peer_us']:.3f}: {r['ratio']:.3f}x")
+    return 0
+
+
+SWEEP_SHAPES = ((1, 1152), (1, 2048), (64, 1152), (256, 1152), (256, 2048), (768, 1152), (1024, 2048),
+                (4096, 1152), (4096, 2048), (16384, 1152))
+SWEEP_PLANS = ((64, 1), (128, 1), (256, 1), (512, 1), (64, 4), (128, 2), (128, 4), (256, 2))
+
+
+def sweep(lib, fvk) -> int:
+    lib.probe_launch_unit.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                      ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+    stream = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
+    compiled = torch.compile(lambda x, b, p: R.patch_embed_bias_pos(x, b, p), dynamic=False, fullgraph=True)
+    plans = " ".join(f"{bx:>3d}x{by}" for bx, by in SWEEP_PLANS)
+    print(f"# unit kernel plans (chunk <= bx units, by rows a CTA), us per call, on {environment()['gpu']}")
+    print(f"#     S     D  compile  entry   loop  {plans}")
+    g = torch.Generator(device="cpu").manual_seed(0)
+    for S, D in SWEEP_SHAPES:
+        spv = min(S, 256)
+        o, b, p = (torch.randn(S, D, generator=g).half().cuda(), torch.randn(D, generator=g).half().cuda(),
+                   torch.randn(spv, D, generator=g).half().cuda())
+        want = R.patch_embed_bias_pos(o.clone(), b, p)
+        args = (o.data_ptr(), b.data_ptr(), p.data_ptr(), S, D, spv)
+        t = lambda fn: time_graph(lambda i: fn(), repeats=25)["median_us"]  # noqa: E731
+        row = [t(lambda: compiled(o, b, p)), t(lambda: fvk.patch_embed_bias_pos(*args, stream())),
+               t(lambda: lib.probe_launch(1, *args, stream()))]
+        for bx, by in SWEEP_PLANS:
+            got = o.clone()
+            lib.probe_launch_unit(bx, by, got.data_ptr(), *args[1:], stream())
+            torch.cuda.synchronize()
+            row.append(t(lambda bx=bx, by=by: lib.probe_launch_unit(bx, by, *args, stream()))
+                       if torch.equal(got, want) else float("nan"))
+        print(f"  {S:5d} {D:5d} " + " ".join(f"{x:6.2f}" for x in row))
     return 0
 
 

@@ -117,7 +117,7 @@ extern "C" int probe_launch(int v, void* out_, const void* bias_, const void* po
     case 0: {
       const int units = D / 8, chunks = (units + 127) / 128;
       dv::launch(pt::bias_pos_unit_kernel<8>, dim3(S, chunks), dim3(((units + chunks - 1) / chunks + 31) / 32 * 32),
-                 0, s, out, bias, pos, D, s_per_view);
+                 0, s, out, bias, pos, S, D, s_per_view);
       break;
     }
     case 1: {
@@ -139,5 +139,17 @@ extern "C" int probe_launch(int v, void* out_, const void* bias_, const void* po
     case 13: dv::launch(loop_free_kernel<kStart, false>, row_grid(S, D, 32), dim3(32), 0, s, out, bias, pos, D, s_per_view); break;
     default: return static_cast<int>(cudaErrorInvalidValue);
   }
+  return static_cast<int>(cudaGetLastError());
+}
+
+// The package's bias_pos_unit_kernel<8> with chunks of at most bx units (balanced to whole warps)
+// and by rows per CTA: the launch-plan sweep of probe_bias_pos_protocol.py --sweep.
+extern "C" int probe_launch_unit(int bx, int by, void* out, const void* bias, const void* pos, int S, int D,
+                                 int s_per_view, void* stream) {
+  const int units = D / 8, chunks = (units + bx - 1) / bx;
+  const int width = ((units + chunks - 1) / chunks + 31) / 32 * 32;
+  dv::launch(pt::bias_pos_unit_kernel<8>, dim3((S + by - 1) / by, chunks), dim3(width, by), 0,
+             static_cast<cudaStream_t>(stream), static_cast<__half*>(out), static_cast<const __half*>(bias),
+             static_cast<const __half*>(pos), S, D, s_per_view);
   return static_cast<int>(cudaGetLastError());
 }

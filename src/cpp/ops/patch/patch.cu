@@ -93,9 +93,9 @@ void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const 
     const dim3 grid(static_cast<unsigned>(S), static_cast<unsigned>(chunks));
     const dim3 block(static_cast<unsigned>(((units + chunks - 1) / chunks + 31) / 32 * 32));
     if (vec8)
-      ::flash_rt::device::launch(bias_pos_unit_kernel<8>, grid, block, 0, st, out, b, p, D, S_per_view);
+      ::flash_rt::device::launch(bias_pos_unit_kernel<8>, grid, block, 0, st, out, b, p, S, D, S_per_view);
     else
-      ::flash_rt::device::launch(bias_pos_unit_kernel<1>, grid, block, 0, st, out, b, p, D, S_per_view);
+      ::flash_rt::device::launch(bias_pos_unit_kernel<1>, grid, block, 0, st, out, b, p, S, D, S_per_view);
   } else {  // a row of over 8.4M units (D > 8.4M unaligned, 67M aligned): the looping kernel
     const utility::Launch l = utility::plan_rows(S, units);
     if (vec8)
