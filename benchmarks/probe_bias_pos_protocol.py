@@ -118,29 +118,39 @@ SWEEP_PLANS = ((64, 1), (128, 1), (256, 1), (512, 1), (64, 4), (128, 2), (128, 4
 def sweep(lib, fvk) -> int:
     lib.probe_launch_unit.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                       ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
-    stream = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
-    compiled = torch.compile(lambda x, b, p: R.patch_embed_bias_pos(x, b, p), dynamic=False, fullgraph=True)
     plans = " ".join(f"{bx:>3d}x{by}" for bx, by in SWEEP_PLANS)
     print(f"# unit kernel plans (chunk <= bx units, by rows a CTA), us per call, on {environment()['gpu']}")
     print(f"#     S     D  compile  entry   loop  {plans}")
     g = torch.Generator(device="cpu").manual_seed(0)
     for S, D in SWEEP_SHAPES:
-        spv = min(S, 256)
-        o, b, p = (torch.randn(S, D, generator=g).half().cuda(), torch.randn(D, generator=g).half().cuda(),
-                   torch.randn(spv, D, generator=g).half().cuda())
-        want = R.patch_embed_bias_pos(o.clone(), b, p)
-        args = (o.data_ptr(), b.data_ptr(), p.data_ptr(), S, D, spv)
-        t = lambda fn: time_graph(lambda i: fn(), repeats=25)["median_us"]  # noqa: E731
-        row = [t(lambda: compiled(o, b, p)), t(lambda: fvk.patch_embed_bias_pos(*args, stream())),
-               t(lambda: lib.probe_launch(1, *args, stream()))]
-        for bx, by in SWEEP_PLANS:
-            got = o.clone()
-            lib.probe_launch_unit(bx, by, got.data_ptr(), *args[1:], stream())
-            torch.cuda.synchronize()
-            row.append(t(lambda bx=bx, by=by: lib.probe_launch_unit(bx, by, *args, stream()))
-                       if torch.equal(got, want) else float("nan"))
+        row = sweep_row(lib, fvk, g, S, D)
         print(f"  {S:5d} {D:5d} " + " ".join(f"{x:6.2f}" for x in row))
     return 0
+
+
+def sweep_row(lib, fvk, g, S: int, D: int) -> list[float]:
+    """compile, entry, looping kernel, then each plan (nan where a plan's bytes are wrong)."""
+    torch._dynamo.reset()  # a fresh compile per shape, as the benchmark (no recompile limit)
+    compiled = torch.compile(lambda x, b, p: R.patch_embed_bias_pos(x, b, p), dynamic=False, fullgraph=True)
+    stream = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
+    spv = min(S, 256)
+    o, b, p = (torch.randn(S, D, generator=g).half().cuda(), torch.randn(D, generator=g).half().cuda(),
+               torch.randn(spv, D, generator=g).half().cuda())
+    want = R.patch_embed_bias_pos(o.clone(), b, p)
+    args = (o.data_ptr(), b.data_ptr(), p.data_ptr(), S, D, spv)
+
+    def t(fn) -> float:
+        return time_graph(lambda i: fn(), repeats=25)["median_us"]
+
+    row = [t(lambda: compiled(o, b, p)), t(lambda: fvk.patch_embed_bias_pos(*args, stream())),
+           t(lambda: lib.probe_launch(1, *args, stream()))]
+    for bx, by in SWEEP_PLANS:
+        got = o.clone()
+        lib.probe_launch_unit(bx, by, got.data_ptr(), *args[1:], stream())
+        torch.cuda.synchronize()
+        ok = torch.equal(got, want)
+        row.append(t(lambda bx=bx, by=by: lib.probe_launch_unit(bx, by, *args, stream())) if ok else float("nan"))
+    return row
 
 
 if __name__ == "__main__":
