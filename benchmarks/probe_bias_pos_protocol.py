@@ -136,7 +136,8 @@ def sweep_row(lib, fvk, g, S: int, D: int) -> list[float]:
     spv = min(S, 256)
     o, b, p = (torch.randn(S, D, generator=g).half().cuda(), torch.randn(D, generator=g).half().cuda(),
                torch.randn(spv, D, generator=g).half().cuda())
-    want = R.patch_embed_bias_pos(o.clone(), b, p)
+    pristine = o.clone()  # the timed calls below add into o in place
+    want = R.patch_embed_bias_pos(pristine, b, p)
     args = (o.data_ptr(), b.data_ptr(), p.data_ptr(), S, D, spv)
 
     def t(fn) -> float:
@@ -145,7 +146,7 @@ def sweep_row(lib, fvk, g, S: int, D: int) -> list[float]:
     row = [t(lambda: compiled(o, b, p)), t(lambda: fvk.patch_embed_bias_pos(*args, stream())),
            t(lambda: lib.probe_launch(1, *args, stream()))]
     for bx, by in SWEEP_PLANS:
-        got = o.clone()
+        got = pristine.clone()
         lib.probe_launch_unit(bx, by, got.data_ptr(), *args[1:], stream())
         torch.cuda.synchronize()
         ok = torch.equal(got, want)

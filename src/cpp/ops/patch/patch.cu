@@ -86,18 +86,22 @@ void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const 
   const __half* b = utility::cptr<__half>(bias);
   const __half* p = utility::cptr<__half>(pos_emb);
   const cudaStream_t st = as_stream(stream);
-  // One CTA per (row, chunk of <= 128 units), chunks balanced to whole warps (D = 1152: two of
-  // 96 threads, not 128 + 16): every unit has its own thread, so no loop (S <= 2^31 - 1 = grid.x).
+  // Grids of up to 4 CTAs per SM: one CTA per (row, chunk of <= 128 units), chunks balanced to
+  // whole warps (D = 1152: two of 96 threads), one unit per thread and no loop. Larger grids: the
+  // looping kernel's plan (rows of up to 512 threads, CTAs of ~256): many tiny CTAs cost more
+  // than the loop saves. H100, benchmark timer (docs/RESULTS-2026-11-28-H100-session13.md), unit
+  // kernel against looping kernel, us: S = 1 0.71 / 0.93, 64 x 1152 0.88 / 1.04, 256 x 2048 1.17
+  // / 1.67 (512 CTAs); 768 x 1152 2.23 / 1.70 (1536 CTAs), 4096 x 2048 10.6 / 7.25.
   const int64_t chunks = (units + kBiasPosThreads - 1) / kBiasPosThreads;
-  if (chunks <= utility::kMaxGridY) {
+  if (int64_t{S} * chunks <= 4 * int64_t{utility::sm_count(ck)}) {
     const dim3 grid(static_cast<unsigned>(S), static_cast<unsigned>(chunks));
     const dim3 block(static_cast<unsigned>(((units + chunks - 1) / chunks + 31) / 32 * 32));
     if (vec8)
       ::flash_rt::device::launch(bias_pos_unit_kernel<8>, grid, block, 0, st, out, b, p, S, D, S_per_view);
     else
       ::flash_rt::device::launch(bias_pos_unit_kernel<1>, grid, block, 0, st, out, b, p, S, D, S_per_view);
-  } else {  // a row of over 8.4M units (D > 8.4M unaligned, 67M aligned): the looping kernel
-    const utility::Launch l = utility::plan_rows(S, units);
+  } else {
+    const utility::Launch l = utility::plan_rows(S, units);  // loops only past the grid's limits
     if (vec8)
       ::flash_rt::device::launch(bias_pos_kernel<8>, l.grid, l.block, 0, st, out, b, p, S, D, S_per_view);
     else

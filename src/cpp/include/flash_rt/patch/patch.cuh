@@ -206,21 +206,21 @@ __device__ __forceinline__ void bias_pos_unit(__half* o, const __half* bias, con
 // below cost 0.13 us a call at S = 1 (H100, benchmark timer, D = 2048: 0.869 -> 0.737 us;
 // benchmarks/probe_bias_pos_protocol.py, docs/RESULTS-2026-11-28-H100-session13.md). The PDL
 // signal is at the start: after the loads it was slower for every CTA size there (0.90-0.96).
-// The indices are computed before the wait (registers only; no memory is touched before it).
+// The indices are computed before the wait (registers only, device::ready): S = 1, 0.775 -> 0.711.
 template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads) bias_pos_unit_kernel(__half* out, const __half* bias,
                                                                                 const __half* pos, int rows, int dim,
                                                                                 int s_per_view) {
   const int64_t c = (int64_t{blockIdx.y} * blockDim.x + threadIdx.x) * VEC;
   const int64_t row = int64_t{blockIdx.x} * blockDim.y + threadIdx.y;
-  const bool mine = c < dim && row < rows;
-  __half* o = out + row * dim;
-  const __half* pr = pos + pos_row(row, s_per_view) * dim;
+  const int64_t prow = pos_row(row, s_per_view);
+  ::flash_rt::device::ready(c), ::flash_rt::device::ready(prow);
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: wait, then let the next kernel in
-  if (mine) bias_pos_unit<VEC>(o, bias, pr, c);
+  if (c < dim && row < rows) bias_pos_unit<VEC>(out + row * dim, bias, pos + prow * dim, c);
 }
 
-// The same with grid-stride loops, for rows wider than kMaxGridY CTAs (the launcher says when).
+// The same with grid-stride loops over plan_rows' grid (utility/grid.cuh), for grids of more than
+// 4 CTAs per SM (the launcher says why); it loops only past the grid's limits.
 template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads) bias_pos_kernel(__half* out, const __half* bias,
                                                                            const __half* pos, int64_t rows, int dim,
