@@ -50,14 +50,15 @@ def test_im2col_feature_order_by_hand(fvk):
         assert got == images[b, py * 14 + ky, px * 14 + kx, c], (b, py, px, ky, kx, c)
 
 
-# Grids of up to 4 CTAs per SM (528 on a 132-SM H100): one CTA per (row, chunk of <= 128 units),
-# chunks balanced to whole warps: (1, 1152) two of 96 threads in 16-byte units, (4, 1160) two of
-# 96 (the last partial), (3, 2048) two of 128, (2, 1030) per element (9 chunks), (256, 1152) 512
-# CTAs, (513, 83) 513 CTAs past one view. Larger grids, the looping kernel: (600, 1152), and
-# (2, 33553921) per element, 65536 chunks of 512: one over the grid's y limit, so it loops.
+# Launch plans on a 132-SM H100: up to 528 CTAs, chunks of <= 128 units, one row a CTA: (1, 1152)
+# two chunks of 96 threads in 16-byte units, (4, 1160) two of 96 (the last partial), (3, 2048) two
+# of 128, (2, 1030) per element (9 chunks), (256, 1152) 512 CTAs, (513, 83) past one view. Beyond,
+# chunks of <= 256: (600, 1152) one chunk of 160 threads; from 2112 CTAs two rows a CTA: (2501,
+# 1160), the last CTA half used. (2, 33553921): per element, 131070 chunks, over the grid's y
+# limit: the looping kernel, which loops there (65536 chunks of 512).
 @pytest.mark.parametrize("S, D, s_per_view", [(1, 1152, 256), (4, 1160, 4), (3, 2048, 256), (2, 1030, 2),
                                                (256, 1152, 256), (600, 1152, 256), (9, 7, 4), (5, 8, 7),
-                                               (513, 83, 256), (2, 33_553_921, 1)], ids=str)
+                                               (513, 83, 256), (2501, 1160, 256), (2, 33_553_921, 1)], ids=str)
 def test_bias_pos(fvk, S, D, s_per_view):
     out = guarded_copy(randn((S, D), seed=S))
     bias = randn((D,), seed=D, scale=0.5)

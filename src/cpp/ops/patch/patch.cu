@@ -65,9 +65,12 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
 }
 
 namespace {
-// Units per CTA of the unit kernel. H100, S = 1 / 256 at D = 2048, signal at the start
-// (benchmarks/probe_bias_pos_protocol.py): 32 threads 0.75 us / -, 64 0.74 / 1.59, 128 0.73 / 1.26.
-constexpr int kBiasPosThreads = 128;
+// The unit kernel's launch plan (benchmarks/probe_bias_pos_protocol.py --sweep; session 13, on an
+// H200, 132 SMs, us, docs/RESULTS-2026-11-28-H100-session13.md): chunks of <= 128 units for grids
+// of up to 4 CTAs per SM (S = 1: 0.68 against 0.70 for 256), of <= 256 beyond (768 x 1152: 1.27
+// against 2.20), and two rows a CTA from 16 CTAs per SM (4096 x 1152: 3.89 against 5.63; 16384 x
+// 1152: 14.0 against 20.6; torch.compile 4.08 and 19.7).
+constexpr int kSmallChunk = 128, kChunk = 256;
 }  // namespace
 
 void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const TensorArg& pos_emb, int S, int D,
@@ -86,22 +89,26 @@ void patch_embed_bias_pos(const TensorArg& output, const TensorArg& bias, const 
   const __half* b = utility::cptr<__half>(bias);
   const __half* p = utility::cptr<__half>(pos_emb);
   const cudaStream_t st = as_stream(stream);
-  // Grids of up to 4 CTAs per SM: one CTA per (row, chunk of <= 128 units), chunks balanced to
-  // whole warps (D = 1152: two of 96 threads), one unit per thread and no loop. Larger grids: the
-  // looping kernel's plan (rows of up to 512 threads, CTAs of ~256): many tiny CTAs cost more
-  // than the loop saves. H100, benchmark timer (docs/RESULTS-2026-11-28-H100-session13.md), unit
-  // kernel against looping kernel, us: S = 1 0.71 / 0.93, 64 x 1152 0.88 / 1.04, 256 x 2048 1.17
-  // / 1.67 (512 CTAs); 768 x 1152 2.23 / 1.70 (1536 CTAs), 4096 x 2048 10.6 / 7.25.
-  const int64_t chunks = (units + kBiasPosThreads - 1) / kBiasPosThreads;
-  if (int64_t{S} * chunks <= 4 * int64_t{utility::sm_count(ck)}) {
-    const dim3 grid(static_cast<unsigned>(S), static_cast<unsigned>(chunks));
-    const dim3 block(static_cast<unsigned>(((units + chunks - 1) / chunks + 31) / 32 * 32));
+  // One unit per thread and no loop: CTAs of (chunk of a row) x (1 or 2 rows), chunks balanced to
+  // whole warps (D = 1152: 144 units, one chunk of 160 threads). The looping kernel replaced by
+  // it cost 0.2-0.4 us at S <= 1024 and up to 45% at 16384 x 1152 (H200, same sweep); it stays for
+  // rows of more than 65535 chunks (D > 16.7M elements unaligned).
+  const int64_t sms = utility::sm_count(ck);
+  int64_t chunks = (units + kSmallChunk - 1) / kSmallChunk;
+  int by = 1;
+  if (S * chunks > 4 * sms) {
+    chunks = (units + kChunk - 1) / kChunk;
+    if (S * chunks >= 16 * sms) by = 2;
+  }
+  if (chunks <= utility::kMaxGridY) {
+    const dim3 grid(static_cast<unsigned>((int64_t{S} + by - 1) / by), static_cast<unsigned>(chunks));
+    const dim3 block(static_cast<unsigned>(((units + chunks - 1) / chunks + 31) / 32 * 32), by);
     if (vec8)
       ::flash_rt::device::launch(bias_pos_unit_kernel<8>, grid, block, 0, st, out, b, p, S, D, S_per_view);
     else
       ::flash_rt::device::launch(bias_pos_unit_kernel<1>, grid, block, 0, st, out, b, p, S, D, S_per_view);
   } else {
-    const utility::Launch l = utility::plan_rows(S, units);  // loops only past the grid's limits
+    const utility::Launch l = utility::plan_rows(S, units);
     if (vec8)
       ::flash_rt::device::launch(bias_pos_kernel<8>, l.grid, l.block, 0, st, out, b, p, S, D, S_per_view);
     else

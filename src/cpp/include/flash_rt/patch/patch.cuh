@@ -219,8 +219,8 @@ __global__ void __launch_bounds__(utility::kMaxRowThreads) bias_pos_unit_kernel(
   if (c < dim && row < rows) bias_pos_unit<VEC>(out + row * dim, bias, pos + prow * dim, c);
 }
 
-// The same with grid-stride loops over plan_rows' grid (utility/grid.cuh), for grids of more than
-// 4 CTAs per SM (the launcher says why); it loops only past the grid's limits.
+// The same with grid-stride loops over plan_rows' grid (utility/grid.cuh), for rows wider than the
+// unit kernel's grid holds (the launcher says when).
 template <int VEC>
 __global__ void __launch_bounds__(utility::kMaxRowThreads) bias_pos_kernel(__half* out, const __half* bias,
                                                                            const __half* pos, int64_t rows, int dim,
