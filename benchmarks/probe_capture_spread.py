@@ -10,10 +10,10 @@ to see whether the spread comes with PDL.
     python benchmarks/probe_capture_spread.py [--captures 8] [--S 256] [--D 2048]
 
 Session 12 added `patch_embed_bias_pos` twice, as the benchmark calls it (random data, pos_emb of
-min(S, 256) rows) and as benchmarks/probe_flat_modes.cu does (zero data, 256 rows), and the fp32
--> fp16 cast: at S = 1 the probe and the benchmark ranked its two PDL signal placements in
-opposite orders (docs/RESULTS-2026-11-28-H100-session12.md). To compare:
-    python benchmarks/probe_capture_spread.py --S 1 --only patch_embed_bias_pos,patch_embed_bias_pos_zero
+min(S, 256) rows) and as the C++ probe did (zero data, 256 rows), and the fp32 -> fp16 cast. The
+question it was for (the C++ probe and the benchmark ranked its PDL placements in opposite orders)
+was settled in session 13 by benchmarks/probe_bias_pos_protocol.py: the timers differed, not the
+data (docs/RESULTS-2026-11-28-H100-session13.md).
 """
 
 from __future__ import annotations
