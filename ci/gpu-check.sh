@@ -9,7 +9,9 @@
 #          $OUT/round.tgz after each stage (the lent machine returns at most 8 files and stops a
 #          command at 600 s; the round skips what its deadline, FLASH_RT_ROUND_SECONDS=560, leaves
 #          no time for). FLASH_RT_BENCH_GROUPS / FLASH_RT_QUICK_GROUPS choose the benchmarks,
-#          FLASH_RT_ROUND_EXTRA runs one more command (an experiment) after the tests.
+#          FLASH_RT_ROUND_EXTRA runs one more command (an experiment) after the tests,
+#          FLASH_RT_FULL_GROUPS="patch quantize" full runs of those groups (every entry and shape,
+#          no --budget cut) after it, logs in full-<group>.log.
 #   FLASH_RT_BENCH_GROUPS="norm fused_norm" bash ci/gpu-check.sh bench     (default: every group)
 #     extra groups: gemm (benchmarks/bench_gemm.py), jax (benchmarks/bench_jax.py),
 #     launch_floor (benchmarks/bench_launch_floor.py)
@@ -68,6 +70,13 @@ if [[ "$stage" == round ]]; then
     run extra timeout $(( $(left) > 30 ? $(left) - 30 : 1 )) bash -c "$FLASH_RT_ROUND_EXTRA" | tail -60
     pack
   fi
+  for g in ${FLASH_RT_FULL_GROUPS-}; do  # every entry and shape of a group, compile on every row
+    [ "$(left)" -gt 60 ] || { echo "round: no time left for full $g"; continue; }
+    (cd /tmp && timeout $(( $(left) - 20 )) "$PY" -m flash_rt bench --group "$g" --budget 1e9 --out "$OUT/full" \
+        > "$OUT/full-$g.log" 2>&1)
+    grep -E "^target|MISS" "$OUT/full-$g.log" | head -20
+    pack
+  done
   for g in ${FLASH_RT_BENCH_GROUPS-gemm jax launch_floor}; do
     [ "$(left)" -gt 60 ] || { echo "round: no time left for bench $g"; continue; }
     FLASH_RT_BENCH_GROUPS="$g" timeout $(( $(left) - 20 )) bash "$0" bench | grep -E "^\||us per call|^  " | tail -80

@@ -1,4 +1,5 @@
-"""CPU tests of the benchmark harness's argument parsing (flash_rt.testing.bench)."""
+"""CPU tests of the benchmark harness (flash_rt.testing.bench): argument parsing, size classes,
+byte counts and verdicts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from flash_rt.testing.bench import _shapes, gemm_shapes  # noqa: E402
+from flash_rt.testing.bench import LARGE_S, _shapes, gemm_shapes, verdict  # noqa: E402
+from flash_rt.testing.cases import ALL_CASES  # noqa: E402
 
 DEFAULT = [(1, 2048, 2560), (4096, 4096, 4096)]
 
@@ -27,6 +29,47 @@ def test_gemm_shapes_refuse_other_ranks(bad):
 
 def test_row_shapes_parse():
     assert _shapes("1x2048,16384x4096") == [(1, 2048), (16384, 4096)]
+
+
+def test_size_class_counts_tokens():
+    """patch_im2col's S counts views of 256 patch rows: 16 views are 4096 rows (an inference row),
+    32 views 8192 (a bandwidth row); every other entry's tokens are its S."""
+    im2col = ALL_CASES["patch_im2col"]
+    assert im2col.token_rows(16) == LARGE_S and im2col.token_rows(32) == 2 * LARGE_S
+    assert ALL_CASES["rms_norm_fp16"].token_rows(16384) == 16384
+
+
+def test_bytes_required_counts_the_second_read_of_x():
+    S, D = 16384, 4096
+    dev = ALL_CASES["quantize_fp8_device_fp16"]
+    assert dev.bytes_moved(S, D) == S * D * 2 + S * D + 4  # x, the FP8 output, the scale
+    assert dev.bytes_required(S, D) == dev.bytes_moved(S, D) + S * D * 2
+    static = ALL_CASES["quantize_fp8_static_fp16"]
+    assert static.bytes_required(S, D) == static.bytes_moved(S, D)
+
+
+def _row(S, us, nbytes, compile_us=None, **extra):
+    providers = {"flash-rt": {"median_us": us, "gbps": nbytes / us / 1e3}}
+    if compile_us is not None:
+        providers["compile"] = {"median_us": compile_us, "gbps": nbytes / compile_us / 1e3}
+    return {"S": S, "bytes": nbytes, "providers": providers, **extra}
+
+
+def test_verdicts():
+    copy = 1000.0  # GB/s; 1e9 bytes in 1000 us is 1.00 of copy
+    # a bandwidth row at 0.95 of copy
+    assert verdict(_row(16384, 1e6 / 950, 1e9), copy) == (">=0.90 copy", "PASS")
+    assert verdict(_row(16384, 1e6 / 890, 1e9), copy) == (">=0.90 copy", "MISS")
+    # 0.59 of copy by the one-read count is 0.98 counting x (2 of the 3 bytes per element) twice
+    q = _row(16384, 1e6 / 590, 1e9, large=True, bytes_required=5e9 / 3, input_reads=2)
+    assert verdict(q, copy) == (">=0.90 copy, inputs read 2x: 0.98", "PASS")
+    # a bandwidth row by tokens though S is small (32 views): judged by copy, not against compile
+    assert verdict(_row(32, 1e6 / 950, 1e9, compile_us=900.0, large=True), copy) == (">=0.90 copy", "PASS")
+    # inference rows: <= compile, and <= 0.8x where compile is under 0.6 of copy
+    copy = 3000.0
+    assert verdict(_row(3, 1.27, 1.8e6, compile_us=1.59, large=False), copy) == ("<=0.8x compile", "PASS")
+    assert verdict(_row(3, 1.28, 1.8e6, compile_us=1.59, large=False), copy) == ("<=0.8x compile", "MISS")
+    assert verdict(_row(256, 10.0, 2.7e7, compile_us=10.0), copy) == ("<=1x compile", "PASS")
 
 
 @pytest.mark.gpu

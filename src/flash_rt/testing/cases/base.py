@@ -64,6 +64,15 @@ class Case:
     # Shapes of `bench --quick` when the group's quick set does not fit this entry (patch_im2col,
     # whose S counts 224x224 views: 4096 of them would be 1.2 GB); `None`: the group's.
     quick_shapes: tuple[tuple[int, int], ...] | None = None
+    # Activation rows (tokens) one call at S produces, for the benchmark's size class (inference
+    # rows up to 4096 tokens, bandwidth rows above, BENCH.md): S, unless the case's S counts
+    # something else (patch_im2col: views of 256 patch rows each).
+    tokens: Callable[[int], int] | None = None
+    # How many times the contract makes a call read its inputs when they exceed what the chip
+    # holds: quantize_fp8_device*: 2, since no FP8 byte can be written before the amax of all of
+    # x is known (docs/RESULTS-2026-11-28-H100-session12.md section 3 bounds a one-read kernel on
+    # an H100 at 0.925 of copy). The bandwidth target counts these reads (bytes_required).
+    input_reads: int = 1
 
     @property
     def tensor_args(self) -> tuple[Arg, ...]:
@@ -135,16 +144,24 @@ class Case:
                 args.append(a.value_fn(S, D))
         getattr(fvk, self.name)(*args, stream=stream)
 
+    def token_rows(self, S: int) -> int:
+        return S if self.tokens is None else self.tokens(S)
+
     def bytes_moved(self, S: int, D: int) -> int:
         """Each input read once, each output written once (in-place tensors count twice)."""
-        total = 0
-        for a in self.tensor_args:
-            n = 1
-            for s in a.shape(S, D):
-                n *= s
-            size = n * torch.empty((), dtype=a.dtype).element_size()
-            total += size * (2 if a.inplace else 1)
-        return total
+        return sum(self._bytes(a, S, D) * (2 if a.inplace else 1) for a in self.tensor_args)
+
+    def bytes_required(self, S: int, D: int) -> int:
+        """bytes_moved plus the inputs' further reads the contract forces (input_reads)."""
+        extra = sum(self._bytes(a, S, D) for a in self.tensor_args if not a.output and a.kind != "scale")
+        return self.bytes_moved(S, D) + (self.input_reads - 1) * extra
+
+    @staticmethod
+    def _bytes(a: Arg, S: int, D: int) -> int:
+        n = 1
+        for s in a.shape(S, D):
+            n *= s
+        return n * torch.empty((), dtype=a.dtype).element_size()
 
 
 def _random(a: Arg, S: int, D: int, gen: torch.Generator) -> torch.Tensor:

@@ -2,7 +2,9 @@
 
 What S and D mean here:
   * patch_im2col: S = nv views (NHWC [S, 224, 224, 3] -> [S * 256, 588]); D is not used (the
-    geometry is fixed by the contract; the benchmark shapes pass 588 for the record).
+    geometry is fixed by the contract; the benchmark shapes pass 588 for the record). Its size
+    class counts the 256 * S patch rows it produces (tokens), as every other entry counts rows:
+    32 and 256 views (8192 and 65536 rows) are bandwidth rows, 1 to 8 views inference rows.
   * patch_embed_bias_pos: output [S, D] in place (the patch GEMM's output, SigLIP D = 1152),
     bias [D], pos_emb [S_per_view, D] with S_per_view = min(S, 256) (256 patches per view).
 """
@@ -32,7 +34,7 @@ def _cases() -> list[Case]:
               Arg("output", "tensor", F16, output=True, shape_fn=lambda S, D: (S * R.PATCHES, R.FEATURES)),
               Arg("nv", "S")),
              _im2col_ref, bench_shapes=tuple((nv, R.FEATURES) for nv in (1, 3, 8, 32, 256)),
-             quick_shapes=((1, R.FEATURES), (256, R.FEATURES))),
+             quick_shapes=((1, R.FEATURES), (256, R.FEATURES)), tokens=lambda nv: nv * R.PATCHES),
         Case("patch_embed_bias_pos",
              (Arg("output", "rows", F16, inplace=True), Arg("bias", "vec", F16),
               Arg("pos_emb", "tensor", F16, shape_fn=lambda S, D: (min(S, R.PATCHES), D)),

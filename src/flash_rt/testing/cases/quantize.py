@@ -39,6 +39,8 @@ def _cases() -> list[Case]:
         c.append(Case(name, (_input(dt), OUT, scale_in, N_), getattr(R, name)))
     c.append(Case("cast_fp16_fp8", (_input(F16), OUT, N_), R.cast_fp16_fp8))
     for case in c:
+        if case.name.startswith("quantize_fp8_device"):  # amax of all of x before any output byte
+            object.__setattr__(case, "input_reads", 2)
         object.__setattr__(case, "group", "quantize")
         object.__setattr__(case, "bench_shapes", BENCH_SHAPES)
     return c

@@ -80,13 +80,14 @@ inline constexpr int kGroupThreads = 320;                     // >= kGroupVecs, 
 
 // The first input element of group g (image b, patch row py, patches 4q .. 4q + 3): the start
 // of its first 336-byte image-row segment; row ky's segment is kImage * kChannels further per ky.
-__device__ __forceinline__ const __half* group_input(const __half* in, int64_t g) {
+__device__ __forceinline__ int64_t group_offset(int64_t g) {
   const int64_t bp = g / kGroupsPerRow;  // b * 16 + py
   const int q = static_cast<int>(g - bp * kGroupsPerRow);
   const int64_t b = bp / kGrid;
   const int py = static_cast<int>(bp - b * kGrid);
-  return in + b * kImageElems + (int64_t{py} * kPatch * kImage + q * kGroup * kPatch) * kChannels;
+  return b * kImageElems + (int64_t{py} * kPatch * kImage + q * kGroup * kPatch) * kChannels;
 }
+__device__ __forceinline__ const __half* group_input(const __half* in, int64_t g) { return in + group_offset(g); }
 
 // Output elements e, e + 1 (e even: both in one run, as 588 and 42 are even) of a span of whole
 // patches, read from a tile of image-row segments [ky][row_elems] in which the span's first
@@ -152,8 +153,18 @@ inline constexpr int kHalfThreads = 160;                            // whole war
 // Half 1 starts at byte 2 * 84 = 168 of the segment: vector 10, element 4 within it.
 inline constexpr int kHalfFirstVec = kHalfPatches * kRun * 2 / 16, kHalfFirstElem = kHalfPatches * kRun - 8 * kHalfFirstVec;
 
+// Thread t < kHalfLoads loads vector j = t % 11 of segment ky = t / 11 into tile[t * 8], so
+// its input offset depends on the block and thread indices only: it is computed before the wait
+// (device::ready), as patch_embed_bias_pos's indices are (0.06 us there at S = 1).
+__device__ __forceinline__ int64_t half_group_load(int64_t g, int h, int t) {
+  const int ky = t / kHalfSegVecs, j = t - ky * kHalfSegVecs;
+  return group_offset(g) + int64_t{ky} * kImage * kChannels + (kHalfFirstVec * h + j) * 8;
+}
+
 __global__ void __launch_bounds__(kHalfThreads)
     im2col_half_group_kernel(const __half* in, __half* out, int64_t groups) {
+  const int64_t src = half_group_load(blockIdx.x / 2, static_cast<int>(blockIdx.x & 1), threadIdx.x);
+  ::flash_rt::device::ready(src);
   ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
   static_assert(kHalfPatches * kFeatures % 8 == 0 && kHalfThreads >= kHalfLoads && kHalfThreads >= kHalfOutVecs);
   static_assert(kHalfFirstVec + kHalfSegVecs == kSegVecs && kHalfFirstElem % 2 == 0);
@@ -162,11 +173,7 @@ __global__ void __launch_bounds__(kHalfThreads)
   const int64_t g = blockIdx.x / 2;
   const int h = static_cast<int>(blockIdx.x & 1);
   if (g >= groups) return;  // the launcher's grid is exact; kept for safety (before any barrier)
-  if (t < kHalfLoads) {
-    const int ky = t / kHalfSegVecs, j = t - ky * kHalfSegVecs;
-    *reinterpret_cast<uint4*>(&tile[(ky * kHalfSegVecs + j) * 8]) = *reinterpret_cast<const uint4*>(
-        group_input(in, g) + int64_t{ky} * kImage * kChannels + (kHalfFirstVec * h + j) * 8);
-  }
+  if (t < kHalfLoads) *reinterpret_cast<uint4*>(&tile[t * 8]) = *reinterpret_cast<const uint4*>(in + src);
   __syncthreads();
   // Once every thread has its data the next kernel may launch (small grids: the norms do the same
   // after their statistics, norm/row_norm.cuh).
