@@ -7,7 +7,11 @@ entry (each timed as the benchmark does: time_graph, median of 25 replays) and p
 capture's time, so a two-mode spread shows as two clusters. Run it with FLASH_RT_PDL=0 as well
 to see whether the spread comes with PDL.
 
-    python benchmarks/probe_capture_spread.py [--captures 8] [--S 256] [--D 2048]
+    python benchmarks/probe_capture_spread.py [--captures 8] [--S 256] [--D 2048] [--only a,b]
+
+Session 14 added fused_add_silu_fp16 / _bf16 (the full benchmark timed bf16 at S = 16, D = 16384
+at 1.28 us against fp16's 1.12 on the same plan) and gpu_repeat_interleave_heads (one KV head of
+D / 8 to 8 heads, the benchmark's case at D / 8 = 256).
 
 Session 12 added `patch_embed_bias_pos` twice, as the benchmark calls it (random data, pos_emb of
 min(S, 256) rows) and as the C++ probe did (zero data, 256 rows), and the fp32 -> fp16 cast. The
@@ -56,7 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     pos16 = torch.randn(spv, D, generator=g).half().cuda()
     o_zero, b_zero, pos_zero = (torch.zeros(n, dtype=torch.float16, device="cuda") for n in (S * D, D, 256 * D))
     z16 = torch.empty(S, D, dtype=torch.bfloat16, device="cuda")
+    a16, ab = torch.randn(S, D, generator=g).half().cuda(), torch.randn(S, D, generator=g).bfloat16().cuda()
+    kv = torch.randn(S, D // 8, generator=g).half().cuda()  # one KV head of D / 8 repeated to 8
     cases = {
+        "fused_add_silu_fp16": lambda: fvk.fused_add_silu_fp16(x16.data_ptr(), a16.data_ptr(), S * D, stream()),
+        "fused_add_silu_bf16": lambda: fvk.fused_add_silu_bf16(xb.data_ptr(), ab.data_ptr(), S * D, stream()),
+        "gpu_repeat_interleave_heads": lambda: fvk.gpu_repeat_interleave_heads(kv.data_ptr(), y16.data_ptr(), S, 1,
+                                                                               D // 8, 8, stream()),
         "relu_inplace_fp16": lambda: fvk.relu_inplace_fp16(x16.data_ptr(), S * D, stream()),
         "gelu_inplace_fp16": lambda: fvk.gelu_inplace_fp16(x16.data_ptr(), S * D, stream()),
         "add_bias_fp16": lambda: fvk.add_bias_fp16(x16.data_ptr(), b16.data_ptr(), S, D, stream()),

@@ -5,7 +5,8 @@
 // Questions (session 14): does computing the half-group kernel's input offset before the PDL wait
 // shorten 3 views (1.27 us against torch.compile's 1.59: 0.80x, the target's edge)? Where do the
 // half-group and group kernels cross, and does a grid of one wave (32 views: 1024 CTAs of 320
-// threads against 792 resident slots on an H100) or streaming cache hints help past the L2?
+// threads against 792 resident slots on an H100), streaming cache hints, or an L2 prefetch issued
+// before the wait help past the L2?
 //
 //   nvcc -O3 -std=c++20 -arch=sm_90a -shared -Xcompiler -fPIC -I src/cpp/include -I src/cpp \
 //     benchmarks/probe_im2col_views.cu src/cpp/ops/core/launch.cu -o .exp/libprobe_im2col.so
@@ -75,6 +76,50 @@ __global__ void __launch_bounds__(pt::kGroupThreads) group_streaming_kernel(cons
   }
 }
 
+// The group kernel that first asks L2 for its first iteration's input (prefetch.global.L2, no
+// value returned, so safe before the wait: L2 is the point of coherence, and the previous grid's
+// writes land there) and then waits. Question: does the read latency of a cold call overlap the
+// previous call's tail (32 views, cold: 8.0 us against 6.4 for the DRAM bytes)?
+template <int K>
+__global__ void __launch_bounds__(pt::kGroupThreads) group_prefetch_kernel(const __half* in, __half* out,
+                                                                           int64_t groups) {
+  const int t = threadIdx.x;
+  const int ky = t / pt::kSegVecs, j = t - (t / pt::kSegVecs) * pt::kSegVecs;
+  if (t < pt::kGroupVecs) {
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int64_t g = int64_t{blockIdx.x} * K + k;
+      if (g < groups)
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(pt::group_input(in, g) + int64_t{ky} * pt::kImage * pt::kChannels +
+                                                       j * 8));
+    }
+  }
+  dv::pdl_wait();
+  dv::pdl_trigger();
+  __shared__ alignas(16) __half tile[K][pt::kPatch * pt::kGroupRun];
+  for (int64_t g0 = int64_t{blockIdx.x} * K; g0 < groups; g0 += int64_t{gridDim.x} * K) {
+    uint4 v[K];
+#pragma unroll
+    for (int k = 0; k < K; ++k)
+      if (t < pt::kGroupVecs && g0 + k < groups)
+        v[k] = *reinterpret_cast<const uint4*>(pt::group_input(in, g0 + k) + int64_t{ky} * pt::kImage * pt::kChannels +
+                                               j * 8);
+#pragma unroll
+    for (int k = 0; k < K; ++k)
+      if (t < pt::kGroupVecs && g0 + k < groups) *reinterpret_cast<uint4*>(&tile[k][ky * pt::kGroupRun + j * 8]) = v[k];
+    __syncthreads();
+#pragma unroll
+    for (int k = 0; k < K; ++k)
+      if (t < pt::kGroupVecs && g0 + k < groups) {
+        uint32_t w[4];
+#pragma unroll
+        for (int h = 0; h < 4; ++h) w[h] = pt::tile_pair(tile[k], pt::kGroupRun, 0, t * 8 + 2 * h);
+        *reinterpret_cast<uint4*>(out + (g0 + k) * pt::kGroupElems + t * 8) = make_uint4(w[0], w[1], w[2], w[3]);
+      }
+    __syncthreads();
+  }
+}
+
 namespace {
 int resident_ctas(const void* kernel, int threads) {
   int dev = 0, sms = 0, per_sm = 0;
@@ -101,6 +146,9 @@ extern "C" const char* probe_variant_name(int v) {
     case 6: return "group kernel <1>, one wave of CTAs (loops)";
     case 7: return "group kernel <2>, streaming hints (ld/st .cs)";
     case 8: return "group kernel <1>, streaming hints (ld/st .cs)";
+    case 9: return "group kernel <2>, L2 prefetch before the wait";
+    case 10: return "group kernel <4>, L2 prefetch before the wait";
+    case 11: return "group kernel <1>, L2 prefetch before the wait";
     default: return nullptr;
   }
 }
@@ -133,6 +181,9 @@ extern "C" int probe_launch(int v, const void* in_, void* out_, int nv, void* st
       dv::launch(group_streaming_kernel<2>, dim3((groups + 1) / 2), dim3(pt::kGroupThreads), 0, s, in, out, groups);
       break;
     case 8: dv::launch(group_streaming_kernel<1>, dim3(groups), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
+    case 9: dv::launch(group_prefetch_kernel<2>, dim3((groups + 1) / 2), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
+    case 10: dv::launch(group_prefetch_kernel<4>, dim3((groups + 3) / 4), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
+    case 11: dv::launch(group_prefetch_kernel<1>, dim3(groups), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
     default: return static_cast<int>(cudaErrorInvalidValue);
   }
   return static_cast<int>(cudaGetLastError());

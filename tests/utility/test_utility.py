@@ -150,6 +150,20 @@ def test_repeat_interleave_heads(fvk, nh, repeat, hd, S):
     assert_same_bits(dst.tensor, torch.repeat_interleave(src, repeat, dim=1))
 
 
+# The unit kernel's launch plans: rows of 2 chunks (256 source units), rows stacked 4 a CTA with
+# a half-used last CTA (601 rows of 32 units: past 4 CTAs per SM), and a source row of more than
+# 65535 chunks of 128 units (odd HD: 1-element units), which takes the looping kernel.
+@pytest.mark.parametrize("S, nh, repeat, hd", [(3, 4, 2, 512), (601, 1, 8, 256), (2, 1, 2, 128 * 65535 + 9)],
+                         ids=str)
+def test_repeat_interleave_heads_plans(fvk, S, nh, repeat, hd):
+    src = randn((S, nh, hd), F16, seed=S + hd)
+    dst = Guarded((S, nh * repeat, hd), F16)
+    fvk.gpu_repeat_interleave_heads(src, dst.tensor, S, nh, hd, repeat)
+    torch.cuda.synchronize()
+    dst.check("gpu_repeat_interleave_heads")
+    assert_same_bits(dst.tensor, torch.repeat_interleave(src, repeat, dim=1))
+
+
 @pytest.mark.parametrize("T, action_dim, offset", [(16, 32, 32 * 34), (50, 32, 0), (7, 5, 3), (1, 1, 1),
                                                    (16, 7, 1), (4099, 99, 0)], ids=str)
 @pytest.mark.parametrize("dt", [-0.1, 0.25])

@@ -1,4 +1,6 @@
 // Row-structured utility entries (SPEC 2.8): bias add, strided column copy, GQA head repeat.
+#include <algorithm>
+
 #include "flash_rt/utility/row_ops.cuh"
 #include "utility/common.cuh"
 #include "utility/utility.h"
@@ -7,6 +9,8 @@
 
 namespace flash_rt::utility {
 namespace {
+
+constexpr int kRepeatChunk = 128;  // source units per CTA row of gpu_repeat_interleave_heads
 
 template <typename T>
 void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, int D, Stream stream) {
@@ -74,11 +78,31 @@ void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int
   ready(ck);
   // 16-byte units stay inside one head: HD a multiple of 8 (then so are both row widths).
   const bool vec8 = vec16_ok({src.data, dst.data}, {HD}, sizeof(T));
-  const Launch l = plan_rows(S, vec8 ? dst_width / 8 : dst_width);
   const bool wide = dst_width >= (int64_t{1} << 32);
   const cudaStream_t st = as_stream(stream);
   const T* s = cptr<T>(src);
   T* d = mptr<T>(dst);
+  // The unit kernel: source rows in chunks of <= 128 units (balanced to whole warps), one row a
+  // CTA while the grid is under 4 CTAs per SM, else rows stacked to CTAs of ~128 threads (the
+  // patch_embed_bias_pos plan, benchmarks/probe_bias_pos_protocol.py --sweep, session 13).
+  const int64_t units = vec8 ? src_width / 8 : src_width;
+  const int64_t chunks = (units + kRepeatChunk - 1) / kRepeatChunk;
+  if (chunks <= kMaxGridY) {
+    const int bx = static_cast<int>(((units + chunks - 1) / chunks + 31) / 32 * 32);
+    const int by = int64_t{S} * chunks >= 4 * int64_t{sm_count(ck)} ? std::max(1, kRepeatChunk / bx) : 1;
+    const dim3 grid(static_cast<unsigned>((int64_t{S} + by - 1) / by), static_cast<unsigned>(chunks));
+    const dim3 block(static_cast<unsigned>(bx), static_cast<unsigned>(by));
+    if (vec8) {
+      if (wide) ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 8, uint64_t>, grid, block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
+      else ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 8, uint32_t>, grid, block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
+    } else {
+      if (wide) ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 1, uint64_t>, grid, block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
+      else ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 1, uint32_t>, grid, block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
+    }
+    check_launch(ck.entry());
+    return;
+  }
+  const Launch l = plan_rows(S, vec8 ? dst_width / 8 : dst_width);
   if (vec8) {
     if (wide) ::flash_rt::device::launch(repeat_heads_kernel<T, 8, uint64_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
     else ::flash_rt::device::launch(repeat_heads_kernel<T, 8, uint32_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);

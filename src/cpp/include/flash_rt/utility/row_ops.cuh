@@ -64,6 +64,32 @@ __global__ void __launch_bounds__(kMaxRowThreads)
 
 // dst[s, h, :] = src[s, h / repeat, :].   src: [rows, nh_src, hd], dst: [rows, nh_src * repeat, hd].
 // Idx: the in-row index type (uint32_t unless a row has 2^32 elements or more).
+//
+// One thread per source unit, no loop: it loads the unit once and stores it to its `repeat`
+// copies (dst heads h * repeat ... h * repeat + repeat - 1, one head apart). Row grid_row(), unit
+// grid_unit() of the launcher's grid, which covers every unit; the indices are computed before
+// the PDL wait (device::ready). It replaced a loop over destination units, one load and one store
+// each (H100, 1 -> 8 heads of 256, benchmark: S = 1 1.02 us, S = 256 1.67 against torch.compile's
+// 1.14 and 1.50; docs/RESULTS-2026-12-07-H100-session14.md has the new numbers).
+template <typename T, int VEC, typename Idx>
+__global__ void __launch_bounds__(kMaxRowThreads)
+    repeat_heads_unit_kernel(const T* src, T* dst, int64_t rows, int nh_src, int hd, int repeat) {
+  const int64_t row = grid_row();
+  const Idx e = static_cast<Idx>(grid_unit()) * VEC;  // element of the source row
+  const Idx h = e / static_cast<Idx>(hd);
+  const Idx first = (h * static_cast<Idx>(repeat)) * static_cast<Idx>(hd) + (e - h * static_cast<Idx>(hd));
+  ::flash_rt::device::ready(static_cast<int64_t>(first));
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: wait, then let the next kernel in
+  const Idx width = static_cast<Idx>(nh_src) * static_cast<Idx>(hd);  // source row
+  if (row < rows && e < width) {
+    const Vec<T, VEC> v = load_vec<VEC>(src + row * static_cast<int64_t>(width) + e);
+    T* d = dst + row * (static_cast<int64_t>(width) * repeat) + first;
+    for (int r = 0; r < repeat; ++r) store_vec<VEC>(d + static_cast<Idx>(r) * static_cast<Idx>(hd), v);
+  }
+}
+
+// The same with loops over a destination unit per thread, for source rows wider than the unit
+// kernel's grid holds (the launcher says when).
 template <typename T, int VEC, typename Idx>
 __global__ void __launch_bounds__(kMaxRowThreads)
     repeat_heads_kernel(const T* src, T* dst, int64_t rows, int nh_src, int hd, int repeat) {
