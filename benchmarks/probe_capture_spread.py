@@ -65,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     cases = {
         "fused_add_silu_fp16": lambda: fvk.fused_add_silu_fp16(x16.data_ptr(), a16.data_ptr(), S * D, stream()),
         "fused_add_silu_bf16": lambda: fvk.fused_add_silu_bf16(xb.data_ptr(), ab.data_ptr(), S * D, stream()),
+        # the two entries on each other's buffers: does the gap follow the dtype or the buffers?
+        "fused_add_silu_bf16_on_fp16_bufs": lambda: fvk.fused_add_silu_bf16(x16.data_ptr(), a16.data_ptr(), S * D,
+                                                                            stream()),
+        "fused_add_silu_fp16_on_bf16_bufs": lambda: fvk.fused_add_silu_fp16(xb.data_ptr(), ab.data_ptr(), S * D,
+                                                                            stream()),
         "gpu_repeat_interleave_heads": lambda: fvk.gpu_repeat_interleave_heads(kv.data_ptr(), y16.data_ptr(), S, 1,
                                                                                D // 8, 8, stream()),
         "relu_inplace_fp16": lambda: fvk.relu_inplace_fp16(x16.data_ptr(), S * D, stream()),

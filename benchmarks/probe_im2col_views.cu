@@ -131,7 +131,7 @@ int resident_ctas(const void* kernel, int threads) {
 template <int K>
 void group(const __half* in, __half* out, int64_t groups, int64_t ctas, cudaStream_t s) {
   dv::launch(pt::im2col_group_kernel<K>, dim3(static_cast<unsigned>(ctas)), dim3(pt::kGroupThreads), 0, s, in, out,
-             groups);
+             groups, false);
 }
 }  // namespace
 
@@ -146,7 +146,7 @@ extern "C" const char* probe_variant_name(int v) {
     case 6: return "group kernel <1>, one wave of CTAs (loops)";
     case 7: return "group kernel <2>, streaming hints (ld/st .cs)";
     case 8: return "group kernel <1>, streaming hints (ld/st .cs)";
-    case 9: return "group kernel <2>, L2 prefetch before the wait";
+    case 9: return "group kernel <2>, L2 prefetch before the wait (the package's past 16 views since session 14)";
     case 10: return "group kernel <4>, L2 prefetch before the wait";
     case 11: return "group kernel <1>, L2 prefetch before the wait";
     default: return nullptr;

@@ -144,7 +144,7 @@ int main() {
   CK(cudaMalloc(&img, sizeof(__half) * pt::kImageElems * max_views));
   CK(cudaMalloc(&cols, sizeof(__half) * max_views * pt::kPatches * pt::kFeatures));
   const auto group_kernel = [&](int64_t gs) {  // the package's kernel past a few views
-    dv::launch(pt::im2col_group_kernel<1>, dim3(gs), dim3(pt::kGroupThreads), 0, s, (const __half*)img, cols, gs);
+    dv::launch(pt::im2col_group_kernel<1>, dim3(gs), dim3(pt::kGroupThreads), 0, s, (const __half*)img, cols, gs, false);
   };
   const auto half_kernel = [&](int64_t gs) {  // the package's kernel for a few views
     dv::launch(pt::im2col_half_group_kernel, dim3(2 * gs), dim3(pt::kHalfThreads), 0, s, (const __half*)img, cols, gs);
@@ -206,7 +206,7 @@ int main() {
     const float tg = time_graph([&] { group_kernel(gs); }, s);
     const float tp = time_graph([&] {
       dv::launch(pt::im2col_group_kernel<2>, dim3((gs + 1) / 2), dim3(pt::kGroupThreads), 0, s, (const __half*)img,
-                 cols, gs);
+                 cols, gs, false);
     }, s);
     printf("%2lld views: half groups %.3f us, group kernel %.3f, pairs %.3f\n", (long long)views, th, tg, tp);
   }
@@ -218,7 +218,7 @@ int main() {
     CK(cudaMemset(img2, 0x3c, sizeof(__half) * pt::kImageElems * views));
     const float t2 = time_graph([&] {
       dv::launch(pt::im2col_group_kernel<2>, dim3(g256 / 2), dim3(pt::kGroupThreads), 0, s, (const __half*)img2, cols2,
-                 g256);
+                 g256, false);
     }, s);
     const float q2 = time_graph([&] { launch_parts<2, false>(img2, cols2, g256, s); }, s);
     const float dd = time_graph([&] { launch_direct<256>(img2, cols2, g256 * pt::kGroupElems / 8, s); }, s);

@@ -15,6 +15,7 @@ Rules (comments are ignored, string literals are not):
                                `<<<`, and every `__global__` body starts with `pdl_begin()` (or
                                `pdl_wait()`, with a `pdl_trigger()` later in the file), after at
                                most a prologue without memory access that ends in `ready(...)`
+                               or in L2 prefetches (`device::prefetch_l2`, no value read)
                                (the CUTLASS kernels under ops/gemm/cutlass/ are CUTLASS's own launches)
 
 Prints `file:line: message` for each violation and exits 1 if there is any.
@@ -97,6 +98,8 @@ PDL_STARTS = ("::flash_rt::device::pdl_begin();", "device::pdl_begin();", "pdl_b
 # aliases, constants, `__shared__` declarations, and `const` values computed from parameters and
 # built-ins (no subscript, dereference or load/store call: no global memory).
 _PROLOGUE_LINE = re.compile(r"^(using |namespace |constexpr |__shared__ |(::flash_rt::device::|device::|dv::)?ready\()")
+# An L2 prefetch, optionally under an `if`: it reads no value (device/launch.cuh, prefetch_l2).
+_PREFETCH_LINE = re.compile(r"^(if \(.*\) )?(::flash_rt::device::|device::|dv::)?prefetch_l2\(.*\);$")
 # In the value of a `const` line: a subscript, ->, a unary * (dereference), or a load/store/atomic call.
 _MEMORY_ACCESS = re.compile(r"\[|->|(^|[=(,+\-*/&|?:!<>]\s*)\*\s*[A-Za-z_(]|\bload|\bstore|__ld|atomic")
 
@@ -108,8 +111,11 @@ def skip_pdl_prologue(body: str) -> str:
     for i, raw in enumerate(lines):
         line = raw.strip()
         if line.startswith(PDL_STARTS):
-            return "\n".join(lines[i:]).lstrip() if i and "ready(" in lines[i - 1] else body
+            ends_ok = i and ("ready(" in lines[i - 1] or "prefetch_l2(" in lines[i - 1])
+            return "\n".join(lines[i:]).lstrip() if ends_ok else body
         if not line or _PROLOGUE_LINE.match(line):
+            continue
+        if _PREFETCH_LINE.match(line) and not _MEMORY_ACCESS.search(line.replace("prefetch_l2(", "(")):
             continue
         if line.startswith("const ") and "=" in line and not _MEMORY_ACCESS.search(line.split("=", 1)[1].strip()):
             continue

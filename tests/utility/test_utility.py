@@ -150,11 +150,12 @@ def test_repeat_interleave_heads(fvk, nh, repeat, hd, S):
     assert_same_bits(dst.tensor, torch.repeat_interleave(src, repeat, dim=1))
 
 
-# The unit kernel's launch plans: rows of 2 chunks (256 source units), rows stacked 4 a CTA with
-# a half-used last CTA (601 rows of 32 units: past 4 CTAs per SM), and a source row of more than
-# 65535 chunks of 128 units (odd HD: 1-element units), which takes the looping kernel.
-@pytest.mark.parametrize("S, nh, repeat, hd", [(3, 4, 2, 512), (601, 1, 8, 256), (2, 1, 2, 128 * 65535 + 9)],
-                         ids=str)
+# The launch plans: the unit kernel with rows of 2 chunks (256 source units) and with rows
+# stacked 4 a CTA and a half-used last CTA (601 rows of 32 units: past 4 CTAs per SM); the
+# destination-unit kernel past 2048 destination units per SM (4097 x 8 heads of 256) and for a
+# source row of more than 65535 chunks of 128 units (odd HD: 1-element units).
+@pytest.mark.parametrize("S, nh, repeat, hd", [(3, 4, 2, 512), (601, 1, 8, 256), (4097, 1, 8, 256),
+                                               (2, 1, 2, 128 * 65535 + 9)], ids=str)
 def test_repeat_interleave_heads_plans(fvk, S, nh, repeat, hd):
     src = randn((S, nh, hd), F16, seed=S + hd)
     dst = Guarded((S, nh * repeat, hd), F16)

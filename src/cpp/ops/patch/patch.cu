@@ -10,6 +10,10 @@
 
 namespace flash_rt::patch {
 
+namespace {
+constexpr int kPrefetchViews = 16;  // patch_im2col: L2 prefetch before the wait past this many views
+}  // namespace
+
 void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Stream stream) {
   ArgCheck ck("patch_im2col");
   ck.positive("nv", nv);
@@ -44,12 +48,13 @@ void patch_im2col(const TensorArg& input, const TensorArg& output, int nv, Strea
       const bool pairs = groups >= 8 * int64_t{sms};  // two groups per CTA still fill the GPU
       const int64_t ctas = pairs ? (groups + 1) / 2 : groups;
       const dim3 grid(static_cast<unsigned>(ctas < utility::kMaxGridX ? ctas : utility::kMaxGridX));
+      const bool prefetch = nv > kPrefetchViews;  // the input is not expected in L2 (im2col_group_kernel)
       if (pairs)
         ::flash_rt::device::launch(im2col_group_kernel<2>, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out,
-                                   groups);
+                                   groups, prefetch);
       else
         ::flash_rt::device::launch(im2col_group_kernel<1>, grid, dim3(kGroupThreads), 0, as_stream(stream), in, out,
-                                   groups);
+                                   groups, prefetch);
     }
     check_launch(ck.entry());
     return;

@@ -11,6 +11,7 @@ namespace flash_rt::utility {
 namespace {
 
 constexpr int kRepeatChunk = 128;  // source units per CTA row of gpu_repeat_interleave_heads
+constexpr int64_t kRepeatUnitsPerSm = 2048;  // its unit kernel up to this many destination units per SM
 
 template <typename T>
 void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, int D, Stream stream) {
@@ -82,14 +83,20 @@ void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int
   const cudaStream_t st = as_stream(stream);
   const T* s = cptr<T>(src);
   T* d = mptr<T>(dst);
-  // The unit kernel: source rows in chunks of <= 128 units (balanced to whole warps), one row a
-  // CTA while the grid is under 4 CTAs per SM, else rows stacked to CTAs of ~128 threads (the
+  // The unit kernel (one thread per source unit, `repeat` stores each) up to 2048 destination
+  // units per SM, the kernel of one thread per destination unit past that. H100, benchmark, one KV
+  // head of 256 to 8 (session 14): the unit kernel S = 1 0.77 us, 256 1.07 (the other 1.02 and
+  // 1.67; torch.compile 1.15 and 1.55); at S = 1024 (1986 destination units per SM) 2.31 against
+  // 2.33; at 4096 6.66 against 5.61, where 8x the threads keep more stores in flight.
+  // Source rows go in chunks of <= 128 units (balanced to whole warps), one row a CTA while the
+  // grid is under 4 CTAs per SM, else rows stacked to CTAs of ~128 threads (the
   // patch_embed_bias_pos plan, benchmarks/probe_bias_pos_protocol.py --sweep, session 13).
   const int64_t units = vec8 ? src_width / 8 : src_width;
   const int64_t chunks = (units + kRepeatChunk - 1) / kRepeatChunk;
-  if (chunks <= kMaxGridY) {
+  const int64_t sms = sm_count(ck);
+  if (chunks <= kMaxGridY && int64_t{S} * units * repeat <= kRepeatUnitsPerSm * sms) {
     const int bx = static_cast<int>(((units + chunks - 1) / chunks + 31) / 32 * 32);
-    const int by = int64_t{S} * chunks >= 4 * int64_t{sm_count(ck)} ? std::max(1, kRepeatChunk / bx) : 1;
+    const int by = int64_t{S} * chunks >= 4 * sms ? std::max(1, kRepeatChunk / bx) : 1;
     const dim3 grid(static_cast<unsigned>((int64_t{S} + by - 1) / by), static_cast<unsigned>(chunks));
     const dim3 block(static_cast<unsigned>(bx), static_cast<unsigned>(by));
     if (vec8) {

@@ -99,6 +99,12 @@ __device__ __forceinline__ void pdl_trigger() {
 // kernel's parameters and built-ins can then overlap the wait for the previous grid.
 __device__ __forceinline__ void ready(float v) { asm volatile("" ::"f"(v)); }
 __device__ __forceinline__ void ready(int64_t v) { asm volatile("" ::"l"(v)); }
+// Device: asks L2 for the line holding `p` (prefetch.global.L2: no value comes back, L1 is
+// untouched). Allowed before pdl_wait(): L2 is the point of coherence, so a line fetched before
+// the previous grid writes it is updated by that write, and the loads after the wait (through
+// L1) see the written data. What it buys: a cold call's first DRAM reads overlap the previous
+// grid's tail (patch_im2col, patch/patch.cuh).
+__device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
 // Both at once: the usual first statement.
 __device__ __forceinline__ void pdl_begin() {
   pdl_wait();

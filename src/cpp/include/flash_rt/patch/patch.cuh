@@ -102,30 +102,37 @@ __device__ __forceinline__ uint32_t tile_pair(const __half* tile, int row_elems,
 // fill the GPU, else 1. The launcher takes this kernel past a few views only (below them, the
 // half-group kernel), so the next kernel may launch from the start (H100, 16 views: 2.86 us
 // signalling at the start, 2.87 after the exchange).
+// prefetch: before the wait, each thread asks L2 for its vectors of the CTA's first groups
+// (device::prefetch_l2), so that a cold call's DRAM reads start during the previous grid's tail.
+// H100, benchmark timer (benchmarks/probe_im2col_views.py, session 14), two groups a CTA: cold
+// (inputs rotated over 3x L2) 32 views 8.05 -> 7.00 us, 256 views 52.6 -> 51.0; but warm (the
+// input in L2) 32 views 4.43 -> 5.06, the prefetches adding L2 traffic where L2 is the limit. The
+// launcher asks for it past 16 views (more than 4096 patch rows, 4.8 MB of input), where the
+// input is not expected to sit in L2.
 template <int kGroupsPerCta>
-__global__ void __launch_bounds__(kGroupThreads) im2col_group_kernel(const __half* in, __half* out, int64_t groups) {
-  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
+__global__ void __launch_bounds__(kGroupThreads)
+    im2col_group_kernel(const __half* in, __half* out, int64_t groups, bool prefetch) {
+  const int t = threadIdx.x;
+  const int64_t g0 = int64_t{blockIdx.x} * kGroupsPerCta;  // < groups: the grid has no empty CTA
+  const int64_t src = int64_t{t / kSegVecs} * kImage * kChannels + (t % kSegVecs) * 8;  // in a group's input
+  if (prefetch && t < kGroupVecs) ::flash_rt::device::prefetch_l2(in + group_offset(g0) + src);
+  if (prefetch && kGroupsPerCta > 1 && t < kGroupVecs && g0 + 1 < groups) ::flash_rt::device::prefetch_l2(in + group_offset(g0 + 1) + src);
+  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global load
   ::flash_rt::device::pdl_trigger();
   static_assert(kGroupRun % 8 == 0 && kGroupElems % 8 == 0 && kGroupThreads >= kGroupVecs);
   __shared__ alignas(16) __half tile[kGroupsPerCta][kPatch * kGroupRun];  // [ky][px_local * 42 + kx * 3 + c]
-  const int t = threadIdx.x;
-  const int ky_in = t / kSegVecs, j = t - (t / kSegVecs) * kSegVecs;
-  for (int64_t g0 = int64_t{blockIdx.x} * kGroupsPerCta; g0 < groups; g0 += int64_t{gridDim.x} * kGroupsPerCta) {
+  for (int64_t gb = g0; gb < groups; gb += int64_t{gridDim.x} * kGroupsPerCta) {
     uint4 v[kGroupsPerCta];
 #pragma unroll
-    for (int k = 0; k < kGroupsPerCta; ++k) {
-      const int64_t g = g0 + k;
-      if (t < kGroupVecs && g < groups)
-        v[k] = *reinterpret_cast<const uint4*>(group_input(in, g) + int64_t{ky_in} * kImage * kChannels + j * 8);
-    }
-#pragma unroll
     for (int k = 0; k < kGroupsPerCta; ++k)
-      if (t < kGroupVecs && g0 + k < groups)
-        *reinterpret_cast<uint4*>(&tile[k][ky_in * kGroupRun + j * 8]) = v[k];
+      if (t < kGroupVecs && gb + k < groups) v[k] = *reinterpret_cast<const uint4*>(in + group_offset(gb + k) + src);
+#pragma unroll
+    for (int k = 0; k < kGroupsPerCta; ++k)  // vector t of the group's input: row t / 21, vector t % 21
+      if (t < kGroupVecs && gb + k < groups) *reinterpret_cast<uint4*>(&tile[k][t * 8]) = v[k];
     __syncthreads();
 #pragma unroll
     for (int k = 0; k < kGroupsPerCta; ++k) {
-      const int64_t g = g0 + k;
+      const int64_t g = gb + k;
       if (t < kGroupVecs && g < groups) {
         uint32_t w[4];
 #pragma unroll

@@ -68,9 +68,10 @@ __global__ void __launch_bounds__(kMaxRowThreads)
 // One thread per source unit, no loop: it loads the unit once and stores it to its `repeat`
 // copies (dst heads h * repeat ... h * repeat + repeat - 1, one head apart). Row grid_row(), unit
 // grid_unit() of the launcher's grid, which covers every unit; the indices are computed before
-// the PDL wait (device::ready). It replaced a loop over destination units, one load and one store
-// each (H100, 1 -> 8 heads of 256, benchmark: S = 1 1.02 us, S = 256 1.67 against torch.compile's
-// 1.14 and 1.50; docs/RESULTS-2026-12-07-H100-session14.md has the new numbers).
+// the PDL wait (device::ready). For small grids: there the loop over destination units below (one
+// load and one store each) took 1.02 us at S = 1 and 1.67 at S = 256 against torch.compile's 1.14
+// and 1.50 (H100, 1 -> 8 heads of 256); past 2048 destination units per SM the launcher keeps
+// that kernel (rows.cu says why).
 template <typename T, int VEC, typename Idx>
 __global__ void __launch_bounds__(kMaxRowThreads)
     repeat_heads_unit_kernel(const T* src, T* dst, int64_t rows, int nh_src, int hd, int repeat) {
@@ -88,8 +89,8 @@ __global__ void __launch_bounds__(kMaxRowThreads)
   }
 }
 
-// The same with loops over a destination unit per thread, for source rows wider than the unit
-// kernel's grid holds (the launcher says when).
+// One destination unit per thread (grid-stride loops): large grids, and source rows wider than the
+// unit kernel's grid holds (the launcher says when).
 template <typename T, int VEC, typename Idx>
 __global__ void __launch_bounds__(kMaxRowThreads)
     repeat_heads_kernel(const T* src, T* dst, int64_t rows, int nh_src, int hd, int repeat) {
