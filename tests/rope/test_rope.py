@@ -230,8 +230,10 @@ def test_rope_apply_rejects_multi_head_k(fvk):
         fvk.rope_apply(table(S, hd, BF16), Q, K, S, nh, hd)
 
 
-@pytest.mark.parametrize("S", [1, 7, 129])
-@pytest.mark.parametrize("nh, hd", [(8, 256), (1, 64), (3, 8), (2, 6), (1, 2)], ids=lambda v: str(v))
+# S = 601 with 1 x 64: rows stacked 4 a CTA with a half-used last CTA (utility::plan_unit_rows);
+# 3 x 200 misaligned: 300 one-element units, three chunks a row.
+@pytest.mark.parametrize("S", [1, 7, 129, 601])
+@pytest.mark.parametrize("nh, hd", [(8, 256), (1, 64), (3, 8), (2, 6), (1, 2), (3, 200)], ids=lambda v: str(v))
 @pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "misaligned"])
 def test_rope_rotate_half(fvk, nh, hd, S, offset):
     x = guarded_copy(randn((S, nh, hd), F16, seed=nh * hd + S), offset=offset)

@@ -65,7 +65,7 @@ void rope_rotate_half_fp16(const TensorArg& x, const TensorArg& cos_table, const
   const bool vec8 = (HD / 2) % 8 == 0 && all_aligned({x.data, cos_table.data, sin_table.data}, 16);
   utility::ready(ck);
   launch_rotate_half<T>(utility::mptr<T>(x), utility::cptr<T>(cos_table), utility::cptr<T>(sin_table), S, NH, HD,
-                        vec8, as_stream(stream));
+                        vec8, utility::sm_count(ck), as_stream(stream));
   check_launch(ck.entry());
 }
 

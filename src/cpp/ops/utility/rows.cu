@@ -10,7 +10,6 @@
 namespace flash_rt::utility {
 namespace {
 
-constexpr int kRepeatChunk = 128;  // source units per CTA row of gpu_repeat_interleave_heads
 constexpr int64_t kRepeatUnitsPerSm = 2048;  // its unit kernel up to this many destination units per SM
 
 template <typename T>
@@ -88,23 +87,17 @@ void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int
   // head of 256 to 8 (session 14): the unit kernel S = 1 0.77 us, 256 1.07 (the other 1.02 and
   // 1.67; torch.compile 1.15 and 1.55); at S = 1024 (1986 destination units per SM) 2.31 against
   // 2.33; at 4096 6.66 against 5.61, where 8x the threads keep more stores in flight.
-  // Source rows go in chunks of <= 128 units (balanced to whole warps), one row a CTA while the
-  // grid is under 4 CTAs per SM, else rows stacked to CTAs of ~128 threads (the
-  // patch_embed_bias_pos plan, benchmarks/probe_bias_pos_protocol.py --sweep, session 13).
+  // Source rows planned by plan_unit_rows (grid.cuh).
   const int64_t units = vec8 ? src_width / 8 : src_width;
-  const int64_t chunks = (units + kRepeatChunk - 1) / kRepeatChunk;
   const int64_t sms = sm_count(ck);
-  if (chunks <= kMaxGridY && int64_t{S} * units * repeat <= kRepeatUnitsPerSm * sms) {
-    const int bx = static_cast<int>(((units + chunks - 1) / chunks + 31) / 32 * 32);
-    const int by = int64_t{S} * chunks >= 4 * sms ? std::max(1, kRepeatChunk / bx) : 1;
-    const dim3 grid(static_cast<unsigned>((int64_t{S} + by - 1) / by), static_cast<unsigned>(chunks));
-    const dim3 block(static_cast<unsigned>(bx), static_cast<unsigned>(by));
+  Launch u;
+  if (int64_t{S} * units * repeat <= kRepeatUnitsPerSm * sms && plan_unit_rows(S, units, sms, &u)) {
     if (vec8) {
-      if (wide) ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 8, uint64_t>, grid, block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
-      else ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 8, uint32_t>, grid, block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
+      if (wide) ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 8, uint64_t>, u.grid, u.block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
+      else ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 8, uint32_t>, u.grid, u.block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
     } else {
-      if (wide) ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 1, uint64_t>, grid, block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
-      else ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 1, uint32_t>, grid, block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
+      if (wide) ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 1, uint64_t>, u.grid, u.block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
+      else ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 1, uint32_t>, u.grid, u.block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
     }
     check_launch(ck.entry());
     return;

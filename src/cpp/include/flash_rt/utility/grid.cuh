@@ -46,6 +46,24 @@ inline Launch plan_rows(int64_t rows, int64_t units) {
   return l;
 }
 
+// Loop-free row kernels (one unit per thread, the grid covers every unit: gpu_repeat_interleave_heads,
+// rope_rotate_half_fp16): rows in chunks of <= 128 units balanced to whole warps, one row a CTA
+// while the grid is under 4 CTAs per SM, else rows stacked to CTAs of ~128 threads. A grid-stride
+// loop cost 0.13 us a call at S = 1 (H100, patch_embed_bias_pos, session 13), and 128-unit chunks
+// one row a CTA were its fastest small-grid plan (benchmarks/probe_bias_pos_protocol.py --sweep).
+// False when the grid cannot hold the rows (then the caller's looping kernel).
+inline constexpr int kUnitChunk = 128;
+inline bool plan_unit_rows(int64_t rows, int64_t units, int64_t sms, Launch* l) {
+  units = std::max<int64_t>(units, 1);
+  const int64_t chunks = (units + kUnitChunk - 1) / kUnitChunk;
+  const int bx = static_cast<int>(((units + chunks - 1) / chunks + 31) / 32 * 32);
+  const int by = rows * chunks >= 4 * sms ? std::max(1, kUnitChunk / bx) : 1;
+  if (chunks > kMaxGridY || (rows + by - 1) / by > kMaxGridX) return false;
+  l->block = dim3(static_cast<unsigned>(bx), static_cast<unsigned>(by));
+  l->grid = dim3(static_cast<unsigned>((rows + by - 1) / by), static_cast<unsigned>(chunks));
+  return true;
+}
+
 // n units (and up to VEC - 1 tail elements): one unit per thread.
 inline Launch plan_flat(int64_t units) {
   const int64_t blocks = std::max<int64_t>(1, (units + kCtaThreads - 1) / kCtaThreads);
