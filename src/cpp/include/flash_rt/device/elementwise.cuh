@@ -113,7 +113,12 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
       }
     }
   }
-  if (p.trigger_late) ::flash_rt::device::pdl_trigger();
+  if (p.trigger_late) {
+    ::flash_rt::device::pdl_trigger();
+#pragma unroll
+    for (int k = 0; k < ITEMS; ++k)  // no unpack above the trigger (fence_packed, device/vec.cuh)
+      if constexpr (requires { r[k].fence(); }) r[k].fence();
+  }
   {
     int64_t row = row0, col = col0;
 #pragma unroll
@@ -313,6 +318,10 @@ struct MapOp : EwOp {
   template <int V>
   struct Regs {
     Packed<T, V> v[N];
+    __device__ __forceinline__ void fence() {
+#pragma unroll
+      for (int j = 0; j < N; ++j) fence_packed(v[j]);
+    }
   };
 
   __device__ __forceinline__ void init() { enc.init(); }

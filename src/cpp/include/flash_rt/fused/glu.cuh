@@ -54,6 +54,7 @@ struct MergedGluOp : device::EwOp {
   template <int V>
   struct Regs {
     device::Packed<T, V> g, u;
+    __device__ __forceinline__ void fence() { device::fence_packed(g), device::fence_packed(u); }
   };
 
   __device__ __forceinline__ void init() { enc.init(); }

@@ -43,6 +43,7 @@ struct BiasResidualOp : device::EwOp {
   template <int V>
   struct Regs {
     device::Packed<T, V> r, x, b;
+    __device__ __forceinline__ void fence() { device::fence_packed(r), device::fence_packed(x), device::fence_packed(b); }
   };
 
   template <int V>
