@@ -26,6 +26,7 @@ import ctypes
 import statistics
 import sys
 
+import probe_variants  # benchmarks/, next to this script
 import torch
 
 from flash_rt.testing.bench import environment, time_graph, time_paired
@@ -47,16 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     import flash_rt
 
     fvk = flash_rt.flash_rt_kernels
-    lib = ctypes.CDLL(args.lib)
-    lib.probe_variant_name.restype = ctypes.c_char_p
-    lib.probe_launch.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
-                                 ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
-    names = {}
-    for v in range(64):
-        n = lib.probe_variant_name(v)
-        if n is None:
-            break
-        names[v] = n.decode()
+    lib, names = probe_variants.load(args.lib, [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
+                                 ctypes.c_int, ctypes.c_int, ctypes.c_void_p])
     chosen = [int(v) for v in args.variants.split(",")] if args.variants else list(names)
     if args.sweep:
         return sweep(lib, fvk)

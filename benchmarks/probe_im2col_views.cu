@@ -43,70 +43,39 @@ __global__ void __launch_bounds__(pt::kHalfThreads) half_after_wait_kernel(const
   }
 }
 
-// The group kernel with streaming hints: loads ld.global.cs, stores st.global.cs (evict first):
-// every byte is touched once, so L2 need not keep it.
-template <int K>
-__global__ void __launch_bounds__(pt::kGroupThreads) group_streaming_kernel(const __half* in, __half* out,
-                                                                            int64_t groups) {
+// The group kernel with either of two changes (kStreaming, kPrefetch):
+//   * streaming hints: loads ld.global.cs, stores st.global.cs (evict first): every byte is
+//     touched once, so L2 need not keep it;
+//   * an L2 prefetch of the first iteration's input before the wait (prefetch.global.L2, no value
+//     returned, so safe before the wait: L2 is the point of coherence, and the previous grid's
+//     writes land there). Question: does the read latency of a cold call overlap the previous
+//     call's tail (32 views, cold: 8.0 us against 6.4 for the DRAM bytes)? The package took it
+//     past 16 views in session 14 (im2col_group_kernel's `prefetch`).
+template <int K, bool kStreaming, bool kPrefetch>
+__global__ void __launch_bounds__(pt::kGroupThreads) group_variant_kernel(const __half* in, __half* out,
+                                                                          int64_t groups) {
+  const int t = threadIdx.x;
+  const int ky = t / pt::kSegVecs, j = t - (t / pt::kSegVecs) * pt::kSegVecs;
+  const int64_t src = int64_t{ky} * pt::kImage * pt::kChannels + j * 8;
+  if (kPrefetch && t < pt::kGroupVecs) {
+#pragma unroll
+    for (int k = 0; k < K; ++k)
+      if (int64_t{blockIdx.x} * K + k < groups) dv::prefetch_l2(pt::group_input(in, int64_t{blockIdx.x} * K + k) + src);
+  }
   dv::pdl_wait();
   dv::pdl_trigger();
   __shared__ alignas(16) __half tile[K][pt::kPatch * pt::kGroupRun];
-  const int t = threadIdx.x;
-  const int ky = t / pt::kSegVecs, j = t - (t / pt::kSegVecs) * pt::kSegVecs;
   for (int64_t g0 = int64_t{blockIdx.x} * K; g0 < groups; g0 += int64_t{gridDim.x} * K) {
     uint4 v[K];
 #pragma unroll
     for (int k = 0; k < K; ++k)
-      if (t < pt::kGroupVecs && g0 + k < groups)
-        v[k] = __ldcs(reinterpret_cast<const uint4*>(pt::group_input(in, g0 + k) + int64_t{ky} * pt::kImage *
-                                                     pt::kChannels + j * 8));
-#pragma unroll
-    for (int k = 0; k < K; ++k)
-      if (t < pt::kGroupVecs && g0 + k < groups) *reinterpret_cast<uint4*>(&tile[k][ky * pt::kGroupRun + j * 8]) = v[k];
-    __syncthreads();
-#pragma unroll
-    for (int k = 0; k < K; ++k)
       if (t < pt::kGroupVecs && g0 + k < groups) {
-        uint32_t w[4];
-#pragma unroll
-        for (int h = 0; h < 4; ++h) w[h] = pt::tile_pair(tile[k], pt::kGroupRun, 0, t * 8 + 2 * h);
-        __stcs(reinterpret_cast<uint4*>(out + (g0 + k) * pt::kGroupElems + t * 8), make_uint4(w[0], w[1], w[2], w[3]));
+        const auto* p = reinterpret_cast<const uint4*>(pt::group_input(in, g0 + k) + src);
+        v[k] = kStreaming ? __ldcs(p) : *p;
       }
-    __syncthreads();
-  }
-}
-
-// The group kernel that first asks L2 for its first iteration's input (prefetch.global.L2, no
-// value returned, so safe before the wait: L2 is the point of coherence, and the previous grid's
-// writes land there) and then waits. Question: does the read latency of a cold call overlap the
-// previous call's tail (32 views, cold: 8.0 us against 6.4 for the DRAM bytes)?
-template <int K>
-__global__ void __launch_bounds__(pt::kGroupThreads) group_prefetch_kernel(const __half* in, __half* out,
-                                                                           int64_t groups) {
-  const int t = threadIdx.x;
-  const int ky = t / pt::kSegVecs, j = t - (t / pt::kSegVecs) * pt::kSegVecs;
-  if (t < pt::kGroupVecs) {
-#pragma unroll
-    for (int k = 0; k < K; ++k) {
-      const int64_t g = int64_t{blockIdx.x} * K + k;
-      if (g < groups)
-        asm volatile("prefetch.global.L2 [%0];" ::"l"(pt::group_input(in, g) + int64_t{ky} * pt::kImage * pt::kChannels +
-                                                       j * 8));
-    }
-  }
-  dv::pdl_wait();
-  dv::pdl_trigger();
-  __shared__ alignas(16) __half tile[K][pt::kPatch * pt::kGroupRun];
-  for (int64_t g0 = int64_t{blockIdx.x} * K; g0 < groups; g0 += int64_t{gridDim.x} * K) {
-    uint4 v[K];
 #pragma unroll
     for (int k = 0; k < K; ++k)
-      if (t < pt::kGroupVecs && g0 + k < groups)
-        v[k] = *reinterpret_cast<const uint4*>(pt::group_input(in, g0 + k) + int64_t{ky} * pt::kImage * pt::kChannels +
-                                               j * 8);
-#pragma unroll
-    for (int k = 0; k < K; ++k)
-      if (t < pt::kGroupVecs && g0 + k < groups) *reinterpret_cast<uint4*>(&tile[k][ky * pt::kGroupRun + j * 8]) = v[k];
+      if (t < pt::kGroupVecs && g0 + k < groups) *reinterpret_cast<uint4*>(&tile[k][t * 8]) = v[k];
     __syncthreads();
 #pragma unroll
     for (int k = 0; k < K; ++k)
@@ -114,7 +83,9 @@ __global__ void __launch_bounds__(pt::kGroupThreads) group_prefetch_kernel(const
         uint32_t w[4];
 #pragma unroll
         for (int h = 0; h < 4; ++h) w[h] = pt::tile_pair(tile[k], pt::kGroupRun, 0, t * 8 + 2 * h);
-        *reinterpret_cast<uint4*>(out + (g0 + k) * pt::kGroupElems + t * 8) = make_uint4(w[0], w[1], w[2], w[3]);
+        auto* q = reinterpret_cast<uint4*>(out + (g0 + k) * pt::kGroupElems + t * 8);
+        if (kStreaming) __stcs(q, make_uint4(w[0], w[1], w[2], w[3]));
+        else *q = make_uint4(w[0], w[1], w[2], w[3]);
       }
     __syncthreads();
   }
@@ -178,12 +149,13 @@ extern "C" int probe_launch(int v, const void* in_, void* out_, int nv, void* st
       break;
     }
     case 7:
-      dv::launch(group_streaming_kernel<2>, dim3((groups + 1) / 2), dim3(pt::kGroupThreads), 0, s, in, out, groups);
+      dv::launch(group_variant_kernel<2, true, false>, dim3((groups + 1) / 2), dim3(pt::kGroupThreads), 0, s, in, out,
+                 groups);
       break;
-    case 8: dv::launch(group_streaming_kernel<1>, dim3(groups), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
-    case 9: dv::launch(group_prefetch_kernel<2>, dim3((groups + 1) / 2), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
-    case 10: dv::launch(group_prefetch_kernel<4>, dim3((groups + 3) / 4), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
-    case 11: dv::launch(group_prefetch_kernel<1>, dim3(groups), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
+    case 8: dv::launch(group_variant_kernel<1, true, false>, dim3(groups), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
+    case 9: dv::launch(group_variant_kernel<2, false, true>, dim3((groups + 1) / 2), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
+    case 10: dv::launch(group_variant_kernel<4, false, true>, dim3((groups + 3) / 4), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
+    case 11: dv::launch(group_variant_kernel<1, false, true>, dim3(groups), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
     default: return static_cast<int>(cudaErrorInvalidValue);
   }
   return static_cast<int>(cudaGetLastError());

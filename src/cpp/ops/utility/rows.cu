@@ -90,26 +90,18 @@ void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int
   // Source rows planned by plan_unit_rows (grid.cuh).
   const int64_t units = vec8 ? src_width / 8 : src_width;
   const int64_t sms = sm_count(ck);
-  Launch u;
-  if (int64_t{S} * units * repeat <= kRepeatUnitsPerSm * sms && plan_unit_rows(S, units, sms, &u)) {
-    if (vec8) {
-      if (wide) ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 8, uint64_t>, u.grid, u.block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
-      else ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 8, uint32_t>, u.grid, u.block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
-    } else {
-      if (wide) ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 1, uint64_t>, u.grid, u.block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
-      else ::flash_rt::device::launch(repeat_heads_unit_kernel<T, 1, uint32_t>, u.grid, u.block, 0, st, s, d, int64_t{S}, NH_src, HD, repeat);
-    }
-    check_launch(ck.entry());
-    return;
-  }
-  const Launch l = plan_rows(S, vec8 ? dst_width / 8 : dst_width);
-  if (vec8) {
-    if (wide) ::flash_rt::device::launch(repeat_heads_kernel<T, 8, uint64_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
-    else ::flash_rt::device::launch(repeat_heads_kernel<T, 8, uint32_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
-  } else {
-    if (wide) ::flash_rt::device::launch(repeat_heads_kernel<T, 1, uint64_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
-    else ::flash_rt::device::launch(repeat_heads_kernel<T, 1, uint32_t>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
-  }
+  Launch l;
+  const bool unit = int64_t{S} * units * repeat <= kRepeatUnitsPerSm * sms && plan_unit_rows(S, units, sms, &l);
+  if (!unit) l = plan_rows(S, vec8 ? dst_width / 8 : dst_width);
+  with_vec_idx(vec8, wide, [&](auto vec, auto idx) {
+    constexpr int V = decltype(vec)::value;
+    using I = decltype(idx);
+    if (unit)
+      ::flash_rt::device::launch(repeat_heads_unit_kernel<T, V, I>, l.grid, l.block, 0, st, s, d, int64_t{S}, NH_src,
+                                 HD, repeat);
+    else
+      ::flash_rt::device::launch(repeat_heads_kernel<T, V, I>, l.grid, l.block, 0, st, s, d, S, NH_src, HD, repeat);
+  });
   check_launch(ck.entry());
 }
 

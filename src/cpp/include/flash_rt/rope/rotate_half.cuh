@@ -87,24 +87,18 @@ void launch_rotate_half(T* x, const T* cos_table, const T* sin_table, int64_t ro
   const int64_t units = static_cast<int64_t>(nh) * (hd / 2 / vec);
   const bool wide = static_cast<int64_t>(nh) * hd >= (int64_t{1} << 32);
   utility::Launch l;
-  if (utility::plan_unit_rows(rows, units, sms, &l)) {
-    if (vec8) {
-      if (wide) ::flash_rt::device::launch(rotate_half_unit_kernel<T, 8, uint64_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
-      else ::flash_rt::device::launch(rotate_half_unit_kernel<T, 8, uint32_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
-    } else {
-      if (wide) ::flash_rt::device::launch(rotate_half_unit_kernel<T, 1, uint64_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
-      else ::flash_rt::device::launch(rotate_half_unit_kernel<T, 1, uint32_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
-    }
-    return;
-  }
-  l = utility::plan_rows(rows, units);
-  if (vec8) {
-    if (wide) ::flash_rt::device::launch(rotate_half_kernel<T, 8, uint64_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
-    else ::flash_rt::device::launch(rotate_half_kernel<T, 8, uint32_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
-  } else {
-    if (wide) ::flash_rt::device::launch(rotate_half_kernel<T, 1, uint64_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
-    else ::flash_rt::device::launch(rotate_half_kernel<T, 1, uint32_t>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows, nh, hd);
-  }
+  const bool unit = utility::plan_unit_rows(rows, units, sms, &l);
+  if (!unit) l = utility::plan_rows(rows, units);
+  utility::with_vec_idx(vec8, wide, [&](auto vec, auto idx) {
+    constexpr int V = decltype(vec)::value;
+    using I = decltype(idx);
+    if (unit)
+      ::flash_rt::device::launch(rotate_half_unit_kernel<T, V, I>, l.grid, l.block, 0, stream, x, cos_table, sin_table,
+                                 rows, nh, hd);
+    else
+      ::flash_rt::device::launch(rotate_half_kernel<T, V, I>, l.grid, l.block, 0, stream, x, cos_table, sin_table, rows,
+                                 nh, hd);
+  });
 }
 
 }  // namespace flash_rt::rope

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include "flash_rt/device/launch.cuh"
 
 namespace flash_rt::utility {
@@ -62,6 +63,19 @@ inline bool plan_unit_rows(int64_t rows, int64_t units, int64_t sms, Launch* l) 
   l->block = dim3(static_cast<unsigned>(bx), static_cast<unsigned>(by));
   l->grid = dim3(static_cast<unsigned>((rows + by - 1) / by), static_cast<unsigned>(chunks));
   return true;
+}
+
+// Calls f(std::integral_constant<int, VEC>{}, Idx{}) with VEC = 8 or 1 and Idx = uint64_t or
+// uint32_t: picks the instance of a row kernel templated on its vector width and in-row index type.
+template <class F>
+void with_vec_idx(bool vec8, bool wide, F&& f) {
+  if (vec8) {
+    if (wide) f(std::integral_constant<int, 8>{}, uint64_t{});
+    else f(std::integral_constant<int, 8>{}, uint32_t{});
+  } else {
+    if (wide) f(std::integral_constant<int, 1>{}, uint64_t{});
+    else f(std::integral_constant<int, 1>{}, uint32_t{});
+  }
 }
 
 // n units (and up to VEC - 1 tail elements): one unit per thread.
