@@ -47,6 +47,7 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # its Python generator, which the build never runs. An isolated `pip install .` still pulls them.
 CUTLASS = next(r for r in PYPROJECT["build-system"]["requires"] if r.startswith("nvidia-cutlass"))
 BUILD_REQUIRES = [r for r in PYPROJECT["build-system"]["requires"] if r != CUTLASS]
+SASS_TOOLS = ("nvidia-cuda-cuobjdump>=13.0,<14", "nvidia-cuda-nvdisasm>=13.0,<14")  # ci/check_pdl_schedule.py
 CUBLAS = "nvidia-cublas>=13.0,<14"  # the runtime dependency; CMake takes its headers/libs (no isolation)
 BUILD_TOOLS = ["cmake>=3.31", "ninja"]
 TEST_DEPS = ["pytest", "numpy"]
@@ -226,15 +227,18 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def compile_check(session: nox.Session) -> None:
-    """nvcc device-code compile of src/cpp/ops/*/*.cu for the sm100 and sm110 variants (no GPU), and a
-    host compile of the JAX FFI handlers against jaxlib's headers."""
+    """nvcc device-code compile of src/cpp/ops/*/*.cu for the sm100 and sm110 variants (no GPU), a
+    host compile of the JAX FFI handlers against jaxlib's headers, and the SASS check that no
+    elementwise kernel waits for its loads before its late PDL trigger (ci/check_pdl_schedule.py)."""
     if not _no_venv(session):
         _pip_config_for_uv(session)
         # Only headers are needed: cuBLAS (for sources that include them), CUTLASS, and jaxlib's
-        # XLA FFI headers (for src/cpp/ffi/jax).
-        session.install("--no-deps", CUBLAS, CUTLASS, "jaxlib")
+        # XLA FFI headers (for src/cpp/ffi/jax); and the disassembler for the SASS check.
+        session.install("--no-deps", CUBLAS, CUTLASS, "jaxlib", *SASS_TOOLS)
     session.run("python", str(ROOT / "ci" / "compile_check.py"), *session.posargs)
     _compile_jax_ffi(session)
+    session.run("python", str(ROOT / "ci" / "check_pdl_schedule.py"),
+                *(["--allow-missing-tools"] if _no_venv(session) else []))
 
 
 def _compile_jax_ffi(session: nox.Session) -> None:
