@@ -162,7 +162,9 @@ inline constexpr int kHalfFirstVec = kHalfPatches * kRun * 2 / 16, kHalfFirstEle
 
 // Thread t < kHalfLoads loads vector j = t % 11 of segment ky = t / 11 into tile[t * 8], so
 // its input offset depends on the block and thread indices only: it is computed before the wait
-// (device::ready), as patch_embed_bias_pos's indices are (0.06 us there at S = 1).
+// (device::ready), as patch_embed_bias_pos's indices are (0.06 us there at S = 1). Here it made no
+// measurable change (H100, 3 views: 1.27 against 1.27 us, benchmarks/probe_im2col_views.py,
+// session 14); kept as the same pattern, no slower.
 __device__ __forceinline__ int64_t half_group_load(int64_t g, int h, int t) {
   const int ky = t / kHalfSegVecs, j = t - ky * kHalfSegVecs;
   return group_offset(g) + int64_t{ky} * kImage * kChannels + (kHalfFirstVec * h + j) * 8;
