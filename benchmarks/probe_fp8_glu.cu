@@ -10,14 +10,17 @@
 // benchmark's timer.
 //
 // Entries (e): 0 gate_geglu_merged_fp8, 1 gate_geglu_merged_fp8_fp16, 2 geglu_fp8_static_fp16,
-// 3 silu_mul_split_fp8_fp16, 4 gate_geglu_merged. Variants (v): 0 the launcher's plan, then
-// VEC 8 / 4 / 2 (one item per thread) x PDL trigger early / late.
+// 3 silu_mul_split_fp8_fp16, 4 gate_geglu_merged, 5 gelu_inplace_fp16, 6 gate_geglu_fp16 (the last
+// two for the large-size kernel: BENCH.md's S = 4096 rows at D = 16384 tie with compile at 0.97-1.0
+// of copy). Variants (v): 0 the launcher's plan, then VEC 8 / 4 / 2 with one item per thread x PDL
+// trigger early / late, then VEC 8 with four items per thread (the large-size kernel) x early / late.
 //   nvcc -O3 -std=c++20 --ftz=true --prec-div=false --prec-sqrt=false --expt-relaxed-constexpr \
 //     -arch=sm_90a -shared -Xcompiler -fPIC -I src/cpp/include -I src/cpp \
 //     benchmarks/probe_fp8_glu.cu src/cpp/ops/core/launch.cu -o .exp/libprobe_fp8_glu.so
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "flash_rt/activation/activation.cuh"
 #include "flash_rt/fused/glu.cuh"
 
 using namespace flash_rt;
@@ -26,7 +29,8 @@ using device::Store;
 
 namespace {
 
-const char* const kVariants[] = {"launcher plan", "v8 early", "v8 late", "v4 early", "v4 late", "v2 early", "v2 late"};
+const char* const kVariants[] = {"launcher plan", "v8 early", "v8 late", "v4 early", "v4 late", "v2 early", "v2 late",
+                                 "v8x4 early", "v8x4 late"};
 
 template <class Op>
 int run(int v, const Op& op, int64_t rows, int64_t cols, cudaStream_t s) {
@@ -39,11 +43,16 @@ int run(int v, const Op& op, int64_t rows, int64_t cols, cudaStream_t s) {
     launch_elementwise(op, p, s);
     return cudaGetLastError() == cudaSuccess ? 0 : -2;
   }
-  const int vec = v <= 2 ? 8 : v <= 4 ? 4 : 2;
-  EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec, sms);
-  if (p.items != 1) return -3;  // the large-size kernel: not what this probe is for
+  if (v > 8) return -4;
+  const int vec = v <= 2 || v >= 7 ? 8 : v <= 4 ? 4 : 2;
+  const int items = v >= 7 ? kEwMaxItems : 1;
+  // The plan's item count follows its SM count (4 items from 4 waves of 8 CTAs per SM): a huge
+  // count forces one item, one SM forces four wherever a space has more than 32768 vectors.
+  EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec, items == 1 ? 1 << 20 : 1);
+  if (p.items != items) return -3;
   p.trigger_late = v % 2 == 0;
-  if (vec == 8) launch(elementwise_kernel<Op, 8, 1>, ew_grid(p), kEwThreads, 0, s, op, p);
+  if (items == kEwMaxItems) launch(elementwise_kernel<Op, 8, kEwMaxItems>, ew_grid(p), kEwThreads, 0, s, op, p);
+  else if (vec == 8) launch(elementwise_kernel<Op, 8, 1>, ew_grid(p), kEwThreads, 0, s, op, p);
   else if (vec == 4) launch(elementwise_kernel<Op, 4, 1>, ew_grid(p), kEwThreads, 0, s, op, p);
   else launch(elementwise_kernel<Op, 2, 1>, ew_grid(p), kEwThreads, 0, s, op, p);
   return cudaGetLastError() == cudaSuccess ? 0 : -2;
@@ -61,7 +70,7 @@ int merged(int v, const void* m, void* out, const void* d, int S, int H, cudaStr
 
 }  // namespace
 
-extern "C" const char* probe_variant_name(int v) { return v >= 0 && v < 7 ? kVariants[v] : nullptr; }
+extern "C" const char* probe_variant_name(int v) { return v >= 0 && v < 9 ? kVariants[v] : nullptr; }
 
 // a: merged (or gate), b: up (split entries), out, d: the scale, S rows of H (split: n = S * H).
 extern "C" int probe_launch(int v, int e, const void* a, const void* b, void* out, const void* d, int S, int H,
@@ -80,6 +89,19 @@ extern "C" int probe_launch(int v, int e, const void* a, const void* b, void* ou
       return run(v, op, 1, int64_t{S} * H, s);
     }
     case 4: return merged<__nv_bfloat16, fused::GegluSfuF, Encoder<__nv_bfloat16, Store::kSame>>(v, a, out, d, S, H, s);
+    case 5: {
+      activation::UnaryInplaceOp<__half, activation::GeluSfuF> op{};
+      op.in[0] = static_cast<const __half*>(a);
+      op.out = static_cast<__half*>(out);
+      return run(v, op, 1, int64_t{S} * H, s);
+    }
+    case 6: {
+      fused::SplitGluOp<__half, fused::GegluSfuF, Encoder<__half, Store::kSame>> op{};
+      op.in[0] = static_cast<const __half*>(a);
+      op.in[1] = static_cast<const __half*>(b);
+      op.out = static_cast<__half*>(out);
+      return run(v, op, 1, int64_t{S} * H, s);
+    }
     default: return -4;
   }
 }
