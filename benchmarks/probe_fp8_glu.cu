@@ -40,18 +40,15 @@ int run(int v, const Op& op, int64_t rows, int64_t cols, cudaStream_t s) {
   int sms = 0;
   if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0) != cudaSuccess) return -1;
   if (v == 0) {  // as run_elementwise
-    EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, true, Op::kHeavyMath, sms);
-    p.trigger_late = (!Op::kRowwise || p.vec == 4) && ew_trigger_late(p.blocks, sms);
+    EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, true, Op::kMath, sms);
+    p.trigger_late = ew_plan_trigger_late(p, Op::kRowwise, sms);
     launch_elementwise(op, p, s);
     return cudaGetLastError() == cudaSuccess ? 0 : -2;
   }
   if (v > 8) return -4;
   const int vec = v <= 2 || v >= 7 ? 8 : v <= 4 ? 4 : 2;
   const int items = v >= 7 ? kEwMaxItems : 1;
-  // The plan's item count follows its SM count (4 items from 4 waves of 8 CTAs per SM): a huge
-  // count forces one item, one SM forces four wherever a space has more than 32768 vectors.
-  EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec, items == 1 ? 1 << 20 : 1);
-  if (p.items != items) return -3;
+  EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec, items);
   p.trigger_late = v % 2 == 0;
   if (items == kEwMaxItems) launch(elementwise_kernel<Op, 8, kEwMaxItems>, ew_grid(p), kEwThreads, 0, s, op, p);
   else if (vec == 8) launch(elementwise_kernel<Op, 8, 1>, ew_grid(p), kEwThreads, 0, s, op, p);
@@ -148,7 +145,7 @@ __device__ __forceinline__ void store_checked(uint8_t* p, const float (&g)[V], c
 template <typename T, class A, Store S>
 struct MergedChecked : device::EwOp {
   static constexpr bool kRowwise = true;
-  static constexpr bool kHeavyMath = true;
+  static constexpr device::EwMath kMath = device::EwMath::kAccurate;
   const T* merged;
   uint8_t* out;
   int64_t half_dim;
@@ -174,7 +171,7 @@ struct MergedChecked : device::EwOp {
 };
 template <typename T, class A, Store S>
 struct SplitChecked : device::EwOp {
-  static constexpr bool kHeavyMath = true;
+  static constexpr device::EwMath kMath = device::EwMath::kAccurate;
   const T* gate;
   const T* up;
   uint8_t* out;

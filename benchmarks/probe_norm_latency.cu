@@ -191,10 +191,10 @@ int main() {
     mg.merged = x; mg.out = y; mg.half_dim = H;
     flash_rt::fused::SplitGluOp<__half, flash_rt::fused::GegluSfuF, Enc> sp{};
     sp.in[0] = x; sp.in[1] = x + S * H; sp.out = y;
-    dv::EwPlan pm = dv::plan_elementwise(S, H, true, true, true, sms);
-    pm.trigger_late = pm.vec == 4 && dv::ew_trigger_late(pm.blocks, sms);
-    dv::EwPlan ps = dv::plan_elementwise(1, S * H, false, true, true, sms);
-    ps.trigger_late = dv::ew_trigger_late(ps.blocks, sms);
+    dv::EwPlan pm = dv::plan_elementwise(S, H, true, true, dv::EwMath::kSfu, sms);
+    pm.trigger_late = dv::ew_plan_trigger_late(pm, true, sms);
+    dv::EwPlan ps = dv::plan_elementwise(1, S * H, false, true, dv::EwMath::kSfu, sms);
+    ps.trigger_late = dv::ew_plan_trigger_late(ps, false, sms);
     const float tm = time_graph([&] { dv::launch_elementwise(mg, pm, s); }, s);
     const float ts = time_graph([&] { dv::launch_elementwise(sp, ps, s); }, s);
     printf("  geglu S=256 H=2048: merged, template (vec %d, %lld CTAs, late %d) %.3f us; split (vec %d, late %d) %.3f us\n",

@@ -115,7 +115,7 @@ void add_bias_sweep_one(const char* name, T* x, const T* b, int D, cudaStream_t 
       device::launch(utility::add_bias_kernel<T, 8>, l.grid, l.block, 0, s, x, b, int64_t{S}, D, device::ew_trigger_late(int64_t{l.grid.x} * l.grid.y, sms)); }, s);
     AddBiasEwOp<T> op{};
     op.x = x; op.b = b; op.dim = D;
-    device::EwPlan p = device::plan_elementwise(S, D, true, true, false, sms);  // row-wise: early trigger
+    device::EwPlan p = device::plan_elementwise(S, D, true, true, device::EwMath::kCheap, sms);  // row-wise: early trigger
     const float ew = time_graph([&] { device::launch_elementwise(op, p, s); }, s);
     printf("  %-14s S=%-5d shipped (row_ops) %.3f  elementwise template (vec %d) %.3f us\n", name, S, shipped, p.vec, ew);
   }
@@ -214,11 +214,11 @@ float ew_time_at(const Op& op, const flash_rt::device::EwPlan& p, cudaStream_t s
 template <class Op>
 void ew_time(const char* name, const Op& op, int64_t rows, int64_t cols, int sms, cudaStream_t s) {
   using namespace flash_rt::device;
-  const int cur = elementwise_width(rows, cols, Op::kRowwise, true, Op::kHeavyMath, sms);
+  const int cur = elementwise_width(rows, cols, Op::kRowwise, true, Op::kMath, sms);
   printf("  %-8s S=%-5lld H=%lld (plan: vec %d)", name, (long long)rows, (long long)cols, cur);
   for (int vec : {8, 4, 2, 1}) {
-    EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec, sms);
-    p.trigger_late = (!Op::kRowwise || p.vec == 4) && ew_trigger_late(p.blocks, sms);
+    EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec);
+    p.trigger_late = ew_plan_trigger_late(p, Op::kRowwise, sms);
     float t = vec == 8 ? ew_time_at<Op, 8>(op, p, s) : vec == 4 ? ew_time_at<Op, 4>(op, p, s)
             : vec == 2 ? ew_time_at<Op, 2>(op, p, s) : ew_time_at<Op, 1>(op, p, s);
     printf("  v%d %.3f", vec, t);

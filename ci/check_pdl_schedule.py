@@ -12,9 +12,8 @@ device::fence_packed. This script compiles the sources that instantiate the temp
 disassembles them (cuobjdump and nvdisasm from the `nvidia-cuda-cuobjdump` and
 `nvidia-cuda-nvdisasm` wheels, or the toolkit), and fails when an instruction reads a register
 loaded by an LDG (directly or through another instruction) between the loads and a later PREEXIT,
-in the one-item instances (elementwise_kernel<Op, VEC, 1>: every inference size). The four-item
-instances (large tensors, where the trigger's timing is a small share of the call) and the norms
-(whose trigger follows their statistics by design) are not checked.
+in the one-item instances (elementwise_kernel<Op, VEC, 1>: since session 15 the only ones the
+launchers instantiate). The norms (whose trigger follows their statistics by design) are not checked.
 """
 
 from __future__ import annotations

@@ -8,22 +8,22 @@
 namespace flash_rt::activation {
 
 struct ReluF {
-  static constexpr bool kHeavyMath = false;
+  static constexpr device::EwMath kMath = device::EwMath::kCheap;
   __device__ __forceinline__ float operator()(const float (&v)[1]) const { return relu(v[0]); }
 };
 // GELU (tanh approximation), SiLU and a <- SiLU(a + b) (the fp32 sum: no rounding between the
 // add and the activation, SPEC 2.2), on the special-function unit (functions.cuh says why and
 // how accurate): every entry of this group has a 16-bit output.
 struct GeluSfuF {
-  static constexpr bool kHeavyMath = true;
+  static constexpr device::EwMath kMath = device::EwMath::kSfu;
   __device__ __forceinline__ float operator()(const float (&v)[1]) const { return gelu_sfu(v[0]); }
 };
 struct SiluSfuF {
-  static constexpr bool kHeavyMath = true;
+  static constexpr device::EwMath kMath = device::EwMath::kSfu;
   __device__ __forceinline__ float operator()(const float (&v)[1]) const { return silu_sfu(v[0]); }
 };
 struct AddSiluSfuF {
-  static constexpr bool kHeavyMath = true;
+  static constexpr device::EwMath kMath = device::EwMath::kSfu;
   __device__ __forceinline__ float operator()(const float (&v)[2]) const { return silu_sfu(v[0] + v[1]); }
 };
 

@@ -12,7 +12,7 @@
 //
 // An Op is a small struct (passed by value as a kernel parameter) with
 //   static constexpr bool kRowwise;          // false: row is always 0, col is the flat index
-//   static constexpr bool kHeavyMath;        // an exp per element (plan_elementwise)
+//   static constexpr EwMath kMath;           // the arithmetic per element (elementwise_width)
 //   __device__ void init();                 // per thread, once (e.g. load a device scale)
 //   template <int V> __device__ auto load(int64_t row, int64_t col) const;   // V operands, packed
 //   template <int V> __device__ void store(int64_t row, int64_t col, const Regs&) const;
@@ -41,18 +41,24 @@ template <> inline constexpr DType kDTypeOf<__half> = DType::kF16;
 template <> inline constexpr DType kDTypeOf<__nv_bfloat16> = DType::kBF16;
 
 inline constexpr int kEwThreads = 256;  // threads per block
-inline constexpr int kEwMaxItems = 4;   // vectors per thread of the large-size kernel (else 1)
+inline constexpr int kEwMaxItems = 4;   // vectors per thread the kernel template allows (plans use 1)
+
+// The arithmetic per element, for the plan (elementwise_width): a few FMA-pipe operations (ReLU,
+// residual updates, casts); an exp on the special-function unit (activation/functions.cuh: the
+// 16-bit outputs' GELU / SiLU); or the accurate expf and division (~30 instructions: the FP8-output
+// GLUs, whose bytes the contract fixes).
+enum class EwMath { kCheap, kSfu, kAccurate };
 
 struct EwOp {
   static constexpr bool kRowwise = false;
-  static constexpr bool kHeavyMath = false;
+  static constexpr EwMath kMath = EwMath::kCheap;
   __device__ __forceinline__ void init() {}
 };
 
 // Kernel parameters besides the op (filled by plan_elementwise).
 struct EwPlan {
   int vec = 1;             // 8, 2 or 1 (the sweep also times 4)
-  int items = 1;           // vectors per thread: 1 or kEwMaxItems (a kernel instance each)
+  int items = 1;           // vectors per thread: 1 (plans), kEwMaxItems in the probes only
   int tail = 0;            // flat spaces only: trailing elements (< vec) done one per thread
   int64_t row_vecs = 0;    // vectors per row
   int64_t total = 0;       // vectors in the space: rows * row_vecs
@@ -69,11 +75,11 @@ struct EwPlan {
 // ew_trigger_late (device/launch.cuh): when a grid lets the next one in after its loads.
 
 // Blocks cover kEwThreads * ITEMS consecutive vectors; item k of thread t is vector
-// block_base + k * kEwThreads + t (coalesced across the warp for every k). ITEMS is a
-// template parameter so that the one-item kernel (every inference size) keeps its registers
-// low (~32 at VEC 8: full occupancy), and only the large-size kernel holds 4 items' operands.
-// PDL: large grids of flat ops let the next grid in after this thread's loads are issued, the
-// others at the start (ew_trigger_late).
+// block_base + k * kEwThreads + t (coalesced across the warp for every k). The plans use one
+// item per thread at every size (plan_elementwise_at says why); ITEMS stays a template
+// parameter for the probes that time the alternative (benchmarks/probe_fp8_glu.cu).
+// PDL: grids of at least one CTA per SM let the next grid in after this thread's loads are
+// issued (except row-wise ones at VEC 8), the others at the start (run_elementwise).
 template <class Op, int VEC, int ITEMS>
 __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const EwPlan p) {
   ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
@@ -148,7 +154,7 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 // critical path. How far that holds depends on the arithmetic (H100, graph replay, PDL; the
 // sweep is benchmarks/sweep_plans.cu):
 //   - every op, up to one block per SM at VEC 2: a 2048-element GEGLU 1.14 -> 0.81 us;
-//   - ops with an exp per element (heavy_math), up to 8 blocks per SM: at 524288 elements
+//   - ops with an exp per element (kSfu, kAccurate), up to 8 blocks per SM: at 524288 elements
 //     GELU / SiLU / GEGLU 1.75-1.84 -> 1.58 us (accurate tanhf / expf); but ReLU 1.13 -> 1.58
 //     us, so the cheap ops stay at VEC 8 there. With the SFU forms (activation/functions.cuh)
 //     the benchmark still prefers VEC 2 at 524288 elements (GELU 1.57 against 1.73 us at VEC
@@ -168,20 +174,34 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 // from 1.58-1.61 to 1.68-1.71 us at VEC 4 with the early signal (session 6), but took 1.54-1.55
 // with the late one (round 11 of session 8; bias_residual_fp16 1.27, gate_geglu_merged_fp8 1.83);
 // as a rule: round 1 of session 9, 1.55 us and 1.28 (tests/fused and tests/activation passed).
-inline int elementwise_width(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, bool heavy_math,
-                             int num_sms) {
+//
+// Session 15 (H100, the benchmark's timer, benchmarks/probe_fp8_glu.py; H = 16384) widened the
+// band for ops with an exp per element, by the arithmetic:
+//   - up to 8 CTAs per SM at VEC 4 (S = 64: 1024 CTAs): VEC 8 had left 1.3-2 us of exp and
+//     division for one wave of threads to do after their loads. gate_geglu_merged_fp8 3.22 ->
+//     2.40 us, silu_mul_split_fp8_fp16 2.67 -> 1.98, the bf16 merged GEGLU 2.26 -> 1.90-2.03.
+//   - the accurate-math FP8 GLUs keep VEC 2 up to 4 CTAs per SM at VEC 2 (S = 16: 512 CTAs):
+//     gate_geglu_merged_fp8 1.35 us there (late trigger) against 1.46 at VEC 4;
+//   - row-wise SFU ops take VEC 4 from one CTA per SM (S = 16: 256 CTAs): the bf16 merged GEGLU
+//     1.17 us against 1.26 at VEC 2. (Flat SFU ops were not timed there and keep VEC 2.)
+inline int elementwise_width(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, EwMath math, int num_sms) {
   if (!vec_ok) return 1;
-  const int64_t n = rows * cols;
+  const int64_t n = rows * cols, sms = num_sms;
   const int64_t vec4_blocks = (n / 4 + kEwThreads - 1) / kEwThreads;
-  if (vec4_blocks > int64_t{num_sms} * 2 && vec4_blocks <= int64_t{num_sms} * 4) return 4;
   const int64_t vec2_blocks = (n / 2 + kEwThreads - 1) / kEwThreads;
-  return vec2_blocks <= int64_t{num_sms} * (heavy_math ? 8 : 1) ? 2 : 8;
+  if (math == EwMath::kAccurate && vec2_blocks <= 4 * sms) return 2;
+  const int64_t vec4_from = math == EwMath::kSfu && rowwise ? sms : 2 * sms;
+  const int64_t vec4_to = math == EwMath::kCheap ? 4 * sms : 8 * sms;
+  if (vec4_blocks > vec4_from && vec4_blocks <= vec4_to) return 4;
+  return vec2_blocks <= sms * (math == EwMath::kCheap ? 1 : 8) ? 2 : 8;
 }
 
-// Items per thread and grid for a space at a given vector width (1, 2, 4 or 8). Few vectors:
-// one per thread, so that as many SMs as possible share them (latency). Many (at least 4 waves
-// of 8 blocks per SM at 4 items): 4 per thread, fewer and longer blocks.
-inline EwPlan plan_elementwise_at(int64_t rows, int64_t cols, bool rowwise, int vec, int num_sms) {
+// The grid for a space at a given vector width (1, 2, 4 or 8): one vector per thread at every
+// size. Until session 15 spaces of at least 4 waves took 4 per thread (fewer, longer blocks);
+// timed at the benchmark's S = 4096, D = 16384 rows (H100, benchmarks/probe_fp8_glu.py), one
+// item was as fast or faster: gelu_inplace_fp16 89.96 us against 93.7 (torch.compile 90.5),
+// gate_geglu_fp16 132.9 against 134.1 (compile 132.9). `items` (kEwMaxItems) is for probes.
+inline EwPlan plan_elementwise_at(int64_t rows, int64_t cols, bool rowwise, int vec, int items = 1) {
   EwPlan p;
   p.vec = vec;
   if (rowwise) {
@@ -194,8 +214,7 @@ inline EwPlan plan_elementwise_at(int64_t rows, int64_t cols, bool rowwise, int 
     p.tail = static_cast<int>(n - p.row_vecs * p.vec);
     p.tail_col = p.row_vecs * p.vec;
   }
-  const int64_t big = int64_t{4} * num_sms * 8 * kEwThreads * kEwMaxItems;
-  p.items = p.total >= big ? kEwMaxItems : 1;
+  p.items = items;
   const int64_t per_block = int64_t{kEwThreads} * p.items;
   const int64_t blocks = (p.total + per_block - 1) / per_block;
   p.blocks = blocks > 0 ? blocks : 1;  // a tail-only space still needs one block
@@ -222,10 +241,16 @@ inline EwPlan plan_elementwise_at(int64_t rows, int64_t cols, bool rowwise, int 
   return p;
 }
 
-inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, bool heavy_math,
-                               int num_sms) {
-  return plan_elementwise_at(rows, cols, rowwise,
-                             elementwise_width(rows, cols, rowwise, vec_ok, heavy_math, num_sms), num_sms);
+inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, EwMath math, int num_sms) {
+  return plan_elementwise_at(rows, cols, rowwise, elementwise_width(rows, cols, rowwise, vec_ok, math, num_sms));
+}
+
+// PDL: grids of at least one CTA per SM let the next grid in after their loads (ew_trigger_late),
+// except row-wise ones at VEC 8 (round 11 of session 8: the late signal made the merged GEGLU
+// slower at VEC 2 then, 1.60 -> 2.27 us at S = 256, D = 2048, a size that now runs at VEC 4;
+// session 15 timed VEC 2 at S = 16, H = 16384 the other way: gate_geglu_merged_fp8 1.68 -> 1.35 us).
+inline bool ew_plan_trigger_late(const EwPlan& p, bool rowwise, int num_sms) {
+  return (!rowwise || p.vec != 8) && ew_trigger_late(p.blocks, num_sms);
 }
 
 // The launch grid of a plan: 1-D, or (CTAs per row, rows) for the 2-D row-wise grid.
@@ -234,21 +259,13 @@ inline dim3 ew_grid(const EwPlan& p) {
   return dim3(static_cast<unsigned>(p.blocks));
 }
 
-template <class Op, int VEC>
-void launch_elementwise_vec(const Op& op, const EwPlan& p, cudaStream_t stream) {
-  const dim3 grid = ew_grid(p);
-  if (p.items == kEwMaxItems) ::flash_rt::device::launch(elementwise_kernel<Op, VEC, kEwMaxItems>, grid, kEwThreads, 0, stream, op, p);
-  else ::flash_rt::device::launch(elementwise_kernel<Op, VEC, 1>, grid, kEwThreads, 0, stream, op, p);
-}
-
 template <class Op>
 void launch_elementwise(const Op& op, const EwPlan& p, cudaStream_t stream) {
-  if (p.vec == 8) launch_elementwise_vec<Op, 8>(op, p, stream);
-  else if (p.vec == 4)  // one band of sizes (elementwise_width): always one item per thread
-    ::flash_rt::device::launch(elementwise_kernel<Op, 4, 1>, ew_grid(p), kEwThreads, 0, stream, op, p);
-  else if (p.vec == 2)  // small spaces only: always one item per thread
-    ::flash_rt::device::launch(elementwise_kernel<Op, 2, 1>, ew_grid(p), kEwThreads, 0, stream, op, p);
-  else launch_elementwise_vec<Op, 1>(op, p, stream);
+  const dim3 grid = ew_grid(p);
+  if (p.vec == 8) ::flash_rt::device::launch(elementwise_kernel<Op, 8, 1>, grid, kEwThreads, 0, stream, op, p);
+  else if (p.vec == 4) ::flash_rt::device::launch(elementwise_kernel<Op, 4, 1>, grid, kEwThreads, 0, stream, op, p);
+  else if (p.vec == 2) ::flash_rt::device::launch(elementwise_kernel<Op, 2, 1>, grid, kEwThreads, 0, stream, op, p);
+  else ::flash_rt::device::launch(elementwise_kernel<Op, 1, 1>, grid, kEwThreads, 0, stream, op, p);
 }
 
 // The launcher tail: size the grid for this device, launch, surface launch errors at the call.
@@ -258,10 +275,8 @@ void run_elementwise(const ArgCheck& ck, const Op& op, int64_t rows, int64_t col
   int sms = 0;
   check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, ck.device()), ck.entry(),
              "cudaDeviceGetAttribute");
-  EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, vec_ok, Op::kHeavyMath, sms);
-  // Row-wise ops take the late signal only in the 4-element band (round 11 of session 8: at their
-  // other widths it made the merged GEGLU slower, 1.60 -> 2.27 us at S = 256 with 2-element vectors).
-  p.trigger_late = (!Op::kRowwise || p.vec == 4) && ew_trigger_late(p.blocks, sms);
+  EwPlan p = plan_elementwise(rows, cols, Op::kRowwise, vec_ok, Op::kMath, sms);
+  p.trigger_late = ew_plan_trigger_late(p, Op::kRowwise, sms);
   if (p.blocks > 0x7FFFFFFF)  // 2^31 - 1 blocks of 256 threads: ~5e11 elements
     throw_error(ErrorKind::kValue, ck.entry(), ": ", rows, " x ", cols, " elements are more than one launch covers");
   launch_elementwise(op, p, as_stream(stream));
@@ -306,10 +321,10 @@ struct Encoder<uint8_t, S> {
 
 // All inputs of type T; `F` is a functor `float operator()(const float (&v)[N]) const`.
 // `out` may be one of the inputs (in-place entries).
-// F also declares `static constexpr bool kHeavyMath` (an exp or tanh per element).
+// F also declares `static constexpr EwMath kMath` (its arithmetic, for the plan).
 template <typename T, int N, class F, class Enc>
 struct MapOp : EwOp {
-  static constexpr bool kHeavyMath = F::kHeavyMath;
+  static constexpr EwMath kMath = F::kMath;
   const T* in[N];
   typename Enc::Elem* out;
   F f;

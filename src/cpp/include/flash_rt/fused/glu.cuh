@@ -14,24 +14,24 @@ namespace flash_rt::fused {
 // GELU_t(g) * u in fp32, one rounding at the store.
 template <bool FastExp>
 struct GegluF {
-  static constexpr bool kHeavyMath = true;
+  static constexpr device::EwMath kMath = device::EwMath::kAccurate;  // __expf or not: the division
   __device__ __forceinline__ float operator()(const float (&v)[2]) const {
     return activation::gelu_sigmoid<FastExp>(v[0]) * v[1];
   }
 };
 // SiLU(g) * u (SwiGLU).
 struct SwigluF {
-  static constexpr bool kHeavyMath = true;
+  static constexpr device::EwMath kMath = device::EwMath::kAccurate;
   __device__ __forceinline__ float operator()(const float (&v)[2]) const { return activation::silu(v[0]) * v[1]; }
 };
 
 // The same on the special-function unit (activation/functions.cuh: 16-bit outputs).
 struct GegluSfuF {
-  static constexpr bool kHeavyMath = true;
+  static constexpr device::EwMath kMath = device::EwMath::kSfu;
   __device__ __forceinline__ float operator()(const float (&v)[2]) const { return activation::gelu_sfu(v[0]) * v[1]; }
 };
 struct SwigluSfuF {
-  static constexpr bool kHeavyMath = true;
+  static constexpr device::EwMath kMath = device::EwMath::kSfu;
   __device__ __forceinline__ float operator()(const float (&v)[2]) const { return activation::silu_sfu(v[0]) * v[1]; }
 };
 
@@ -44,7 +44,7 @@ using SplitGluOp = device::MapOp<T, 2, F, Enc>;
 template <typename T, class F, class Enc>
 struct MergedGluOp : device::EwOp {
   static constexpr bool kRowwise = true;
-  static constexpr bool kHeavyMath = F::kHeavyMath;
+  static constexpr device::EwMath kMath = F::kMath;
   const T* merged;                 // [S, 2H]
   typename Enc::Elem* out;         // [S, H]
   int64_t half_dim;                // H

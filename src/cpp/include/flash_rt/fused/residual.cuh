@@ -11,17 +11,17 @@ namespace flash_rt::fused {
 
 // in = {residual, x}:            residual + x
 struct AddF {
-  static constexpr bool kHeavyMath = false;
+  static constexpr device::EwMath kMath = device::EwMath::kCheap;
   __device__ __forceinline__ float operator()(const float (&v)[2]) const { return v[0] + v[1]; }
 };
 // in = {residual, x, gate}:      residual + x * gate
 struct GateMulAddF {
-  static constexpr bool kHeavyMath = false;
+  static constexpr device::EwMath kMath = device::EwMath::kCheap;
   __device__ __forceinline__ float operator()(const float (&v)[3]) const { return v[0] + v[1] * v[2]; }
 };
 // in = {residual, v_cond, v_uncond}:   residual + v_u + beta * (v_c - v_u)
 struct CfgF {
-  static constexpr bool kHeavyMath = false;
+  static constexpr device::EwMath kMath = device::EwMath::kCheap;
   float beta;
   __device__ __forceinline__ float operator()(const float (&v)[3]) const {
     return v[0] + v[2] + beta * (v[1] - v[2]);
