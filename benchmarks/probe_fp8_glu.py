@@ -23,7 +23,7 @@ import sys
 import probe_variants  # benchmarks/, next to this script
 import torch
 
-from flash_rt.testing.bench import environment, providers, time_graph
+from flash_rt.testing.bench import environment
 from flash_rt.testing.cases import ALL_CASES as CASES
 
 ENTRIES = ("gate_geglu_merged_fp8", "gate_geglu_merged_fp8_fp16", "geglu_fp8_static_fp16",
@@ -57,40 +57,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def row(lib, fvk, names, name: str, S: int, repeats: int) -> str:
     case = CASES[name]
-    t = case.make(S, H, device="cuda")
-    out = t[case.outputs[0].name]  # in-place entries: the updated input
-    stream = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
     first = next(a.name for a in case.tensor_args if not a.output)
-    a, b = t[first], t.get("up")
-    d = t.get("d_scale", t.get("descale"))
-    ptrs = (a.data_ptr(), b.data_ptr() if b is not None else None, out.data_ptr(),
-            d.data_ptr() if d is not None else None)
-    saved = {k: v.clone() for k, v in t.items()}
-
-    def restore() -> None:
-        for k, v in saved.items():
-            t[k].copy_(v)
     e = ENTRIES.index(name)
 
-    def tm(step) -> float:
-        return time_graph(step, 1, repeats=repeats)["median_us"]
-
-    compiled = providers(case, S, H, fvk, ("compile",))["compile"]()
-    cols = [tm(lambda i: compiled(t)), tm(lambda i: case.call(fvk, t, S, H, stream=stream()))]
-    restore()
-    case.call(fvk, t, S, H, stream=stream())
-    want = out.clone()
-    for v in names:
-        restore()
-        if out.data_ptr() != a.data_ptr():
-            out.view(torch.uint8).fill_(0x7F)
-        rc = lib.probe_launch(v, e, *ptrs, S, H, stream())
-        torch.cuda.synchronize()
-        if rc != 0 or not torch.equal(out.view(torch.uint8), want.view(torch.uint8)):
-            cols.append(float("nan"))
-            continue
-        cols.append(tm(lambda i, v=v: lib.probe_launch(v, e, *ptrs, S, H, stream())))
-    return " ".join(f"{x:6.2f}" for x in cols)
+    def launch(v, t, stream) -> int:
+        a, b, d = t[first], t.get("up"), t.get("d_scale", t.get("descale"))
+        return lib.probe_launch(v, e, a.data_ptr(), b.data_ptr() if b is not None else None,
+                                t[case.outputs[0].name].data_ptr(), d.data_ptr() if d is not None else None, S, H,
+                                stream)
+    return probe_variants.format_cols(probe_variants.time_row(case, S, H, fvk, names, launch, repeats=repeats))
 
 
 if __name__ == "__main__":

@@ -21,3 +21,52 @@ def load(path: str, launch_argtypes: list) -> tuple[ctypes.CDLL, dict[int, str]]
             break
         names[v] = n.decode()
     return lib, names
+
+
+def time_row(case, S: int, D: int, fvk, names: dict[int, str], launch, *, repeats: int, captures: int = 1) -> list:
+    """[compile, entry, variant 0, 1, ...] us per call on the benchmark's inputs (Case.make, warm L2).
+
+    launch(v, t, stream) launches variant v on the case's tensors t and returns its status (0: ok).
+    Each variant's output is first compared byte for byte with the entry's (nan where it differs
+    or does not launch); each column is timed in `captures` separate CUDA graphs (time_graph,
+    median of `repeats` replays each), so a column is a list of `captures` times."""
+    import torch
+
+    from flash_rt.testing.bench import providers, time_graph
+
+    t = case.make(S, D, device="cuda")
+    out = t[case.outputs[0].name]  # in-place entries: the updated input
+    stream = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
+    saved = {k: v.clone() for k, v in t.items()}
+
+    def restore() -> None:
+        for k, v in saved.items():
+            t[k].copy_(v)
+
+    def tm(step) -> list[float]:
+        return [time_graph(step, 1, repeats=repeats)["median_us"] for _ in range(captures)]
+
+    compiled = providers(case, S, D, fvk, ("compile",))["compile"]()
+    cols = [tm(lambda i: compiled(t)), tm(lambda i: case.call(fvk, t, S, D, stream=stream()))]
+    restore()
+    case.call(fvk, t, S, D, stream=stream())
+    want = out.clone()
+    in_place = case.outputs[0].inplace
+    for v in names:
+        restore()
+        if not in_place:
+            out.view(torch.uint8).fill_(0x7F)
+        rc = launch(v, t, stream())
+        torch.cuda.synchronize()
+        if rc != 0 or not torch.equal(out.view(torch.uint8), want.view(torch.uint8)):
+            cols.append([float("nan")])
+            continue
+        cols.append(tm(lambda i, v=v: launch(v, t, stream())))
+    return cols
+
+
+def format_cols(cols: list) -> str:
+    """One number per column (one capture), or min-max (several)."""
+    def one(ts: list[float]) -> str:
+        return f"{ts[0]:6.2f}" if len(ts) == 1 else f"{min(ts):5.2f}-{max(ts):<5.2f}"
+    return " ".join(one(ts) for ts in cols)
