@@ -184,13 +184,21 @@ __global__ void __launch_bounds__(kEwThreads) elementwise_kernel(Op op, const Ew
 //     gate_geglu_merged_fp8 1.35 us there (late trigger) against 1.46 at VEC 4;
 //   - row-wise SFU ops take VEC 4 from one CTA per SM (S = 16: 256 CTAs): the bf16 merged GEGLU
 //     1.17 us against 1.26 at VEC 2. (Flat SFU ops were not timed there and keep VEC 2.)
+//
+// Session 16 (H100, the benchmark's timer, benchmarks/probe_residual.py, 3 captures a plan; D =
+// 2048) widened it down for the cheap ops: the six residual entries at S = 16 / 64 / 128 / 256 took
+// VEC 4 with the late trigger at least as fast as any other plan at every size. Below 4 CTAs per SM
+// they had VEC 2 (S = 16) or VEC 8 (S = 64, 128): bias_residual S = 64 1.08 -> 1.00 us, S = 128
+// 1.54 -> 1.11 (compile 1.50), cfg_combine_into_residual S = 128 1.54-1.60 -> 1.10 (compile 1.51),
+// residual_add S = 128 1.19 -> 1.02 (compile 1.44); S = 16 0.86-0.92 -> 0.82-0.87. So cheap ops
+// take VEC 4 from an eighth of a CTA per SM (S = 16 at D = 2048 is a quarter) up to 4.
 inline int elementwise_width(int64_t rows, int64_t cols, bool rowwise, bool vec_ok, EwMath math, int num_sms) {
   if (!vec_ok) return 1;
   const int64_t n = rows * cols, sms = num_sms;
   const int64_t vec4_blocks = (n / 4 + kEwThreads - 1) / kEwThreads;
   const int64_t vec2_blocks = (n / 2 + kEwThreads - 1) / kEwThreads;
   if (math == EwMath::kAccurate && vec2_blocks <= 4 * sms) return 2;
-  const int64_t vec4_from = math == EwMath::kSfu && rowwise ? sms : 2 * sms;
+  const int64_t vec4_from = math == EwMath::kCheap ? sms / 8 : math == EwMath::kSfu && rowwise ? sms : 2 * sms;
   const int64_t vec4_to = math == EwMath::kCheap ? 4 * sms : 8 * sms;
   if (vec4_blocks > vec4_from && vec4_blocks <= vec4_to) return 4;
   return vec2_blocks <= sms * (math == EwMath::kCheap ? 1 : 8) ? 2 : 8;
@@ -249,7 +257,12 @@ inline EwPlan plan_elementwise(int64_t rows, int64_t cols, bool rowwise, bool ve
 // except row-wise ones at VEC 8 (round 11 of session 8: the late signal made the merged GEGLU
 // slower at VEC 2 then, 1.60 -> 2.27 us at S = 256, D = 2048, a size that now runs at VEC 4;
 // session 15 timed VEC 2 at S = 16, H = 16384 the other way: gate_geglu_merged_fp8 1.68 -> 1.35 us).
+// VEC 4 grids take it from an eighth of a CTA per SM (only the cheap ops' plans have VEC 4 grids
+// under one CTA per SM): session 16's residual probe timed it as fast as the early signal or faster
+// there, and steadier across captures (cfg_combine_into_residual S = 16: 0.85 us in each capture
+// late, 0.85-1.11 early; S = 64 0.99 late, 0.99-1.09 early).
 inline bool ew_plan_trigger_late(const EwPlan& p, bool rowwise, int num_sms) {
+  if (p.vec == 4 && p.blocks * 8 > num_sms && num_sms > 0) return true;
   return (!rowwise || p.vec != 8) && ew_trigger_late(p.blocks, num_sms);
 }
 
