@@ -250,7 +250,9 @@ def test_rope_rotate_half(fvk, nh, hd, S, offset):
 
 # ---- fills -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n", [1, 7, 8, 9, 1025, (1 << 20) + 3])
+# (1 << 23) + 5 and + 2405: past 8 CTAs per SM of one unit each, the two-unit fill kernel
+# (utility/grid.cuh launch_fill), with a full or a partly idle last CTA and a tail.
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 1025, (1 << 20) + 3, (1 << 23) + 5, (1 << 23) + 2405])
 @pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "misaligned"])
 @pytest.mark.parametrize("entry, dtype", [("gpu_fill_neginf_fp16", F16), ("gpu_fill_neginf_bf16", BF16)])
 def test_fill_neginf(fvk, entry, dtype, n, offset):

@@ -14,7 +14,7 @@ void fill_neginf(const char* entry, const char* name, const TensorArg& dst, int6
   ck.vector(name, dst, {utility::kDType<T>}, n);
   utility::ready(ck);
   const utility::FillOp<T> op{utility::mptr<T>(dst), -1e30f};
-  if (all_aligned({dst.data}, 16)) utility::launch_flat<8>(op, n, utility::sm_count(ck), as_stream(stream));
+  if (all_aligned({dst.data}, 16)) utility::launch_fill<8>(op, n, utility::sm_count(ck), as_stream(stream));
   else utility::launch_flat<1>(op, n, utility::sm_count(ck), as_stream(stream));
   check_launch(ck.entry());
 }

@@ -144,4 +144,45 @@ void launch_flat(const Op& op, int64_t n, int num_sms, cudaStream_t stream) {
                              ::flash_rt::device::ew_trigger_late(l.grid.x, num_sms));
 }
 
+// Write-only ops (fills) over more than one wave: kFillUnits units per thread, unit
+// (blockIdx.x * kFillUnits + k) * 256 + threadIdx.x (each store instruction stays coalesced), no
+// loop, the PDL trigger at the start (there are no loads to wait for); then the tail as
+// flat_kernel. H100, session 16 (benchmarks/probe_fill.py, the benchmark's timer, warm L2):
+// gpu_fill_neginf_fp16 at 4096 x 2048 took 4.86 us with two units per thread (2048 CTAs), 4.93
+// with four, 5.71 with flat_kernel's one (torch.compile 5.65); at 1024 x 2048 (under one wave of
+// 8 CTAs per SM) two units were no faster (1.94-2.07 against 1.98), so smaller fills keep
+// flat_kernel, whose one unit per thread spreads a small fill over the most SMs.
+inline constexpr int kFillUnits = 2;
+template <int VEC, class Op>
+__global__ void __launch_bounds__(kCtaThreads) fill_kernel(Op op, int64_t n) {
+  ::flash_rt::device::pdl_wait();  // device/launch.cuh: before any global access
+  ::flash_rt::device::pdl_trigger();
+  const int64_t units = n / VEC;
+#pragma unroll
+  for (int k = 0; k < kFillUnits; ++k) {
+    const int64_t u = (static_cast<int64_t>(blockIdx.x) * kFillUnits + k) * kCtaThreads + threadIdx.x;
+    if (u < units) op.template store<VEC>(u * VEC, op.template load<VEC>(u * VEC));
+  }
+  if constexpr (VEC > 1) {
+    if (blockIdx.x == gridDim.x - 1) {
+      for (int64_t i = units * VEC + threadIdx.x; i < n; i += kCtaThreads)
+        op.template store<1>(i, op.template load<1>(i));
+    }
+  }
+}
+
+// A write-only op: fill_kernel when flat_kernel's grid would be more than 8 CTAs per SM (and the
+// grid holds it), else launch_flat.
+template <int VEC, class Op>
+void launch_fill(const Op& op, int64_t n, int num_sms, cudaStream_t stream) {
+  const int64_t per_cta = int64_t{kCtaThreads} * kFillUnits;
+  const int64_t blocks = (n / VEC + per_cta - 1) / per_cta;
+  if (num_sms <= 0 || n / VEC <= int64_t{8} * num_sms * kCtaThreads || blocks > kMaxFlatBlocks) {
+    launch_flat<VEC>(op, n, num_sms, stream);
+    return;
+  }
+  ::flash_rt::device::launch(fill_kernel<VEC, Op>, dim3(static_cast<unsigned>(blocks)), dim3(kCtaThreads), 0, stream,
+                             op, n);
+}
+
 }  // namespace flash_rt::utility
