@@ -12,8 +12,11 @@
 // Entries (e): 0 gate_geglu_merged_fp8, 1 gate_geglu_merged_fp8_fp16, 2 geglu_fp8_static_fp16,
 // 3 silu_mul_split_fp8_fp16, 4 gate_geglu_merged, 5 gelu_inplace_fp16, 6 gate_geglu_fp16 (the last
 // two for the large-size kernel: BENCH.md's S = 4096 rows at D = 16384 tie with compile at 0.97-1.0
-// of copy). Variants (v): 0 the launcher's plan, then VEC 8 / 4 / 2 with one item per thread x PDL
-// trigger early / late, then VEC 8 with four items per thread (the large-size kernel) x early / late.
+// of copy), 7 relu_inplace_fp16 (session 17: S = 256 ties with compile in L2, 3.75 against 3.74 us).
+// Variants (v): 0 the launcher's plan, then VEC 8 / 4 / 2 with one item per thread x PDL trigger
+// early / late, then VEC 8 with four items per thread (the large-size kernel) x early / late, then
+// VEC 8 with two items per thread x early / late (session 17: gpu_fill_neginf_fp16's two units a
+// thread took 4096 x 2048 from 5.71 to 4.86 us; does a load-and-store op gain the same in L2?).
 // Session 15 also timed a candidate here (entries 7-10, removed after round 2; in git history at
 // commit fa580a1): the FP8 entries' exact bytes from the SFU forms, checked against E4M3 rounding
 // boundaries (docs/RESULTS-2026-12-07-H100-session15.md section 2: exact, but slower).
@@ -33,7 +36,7 @@ using device::Store;
 namespace {
 
 const char* const kVariants[] = {"launcher plan", "v8 early", "v8 late", "v4 early", "v4 late", "v2 early", "v2 late",
-                                 "v8x4 early", "v8x4 late"};
+                                 "v8x4 early", "v8x4 late", "v8x2 early", "v8x2 late"};
 
 template <class Op>
 int run(int v, const Op& op, int64_t rows, int64_t cols, cudaStream_t s) {
@@ -46,12 +49,13 @@ int run(int v, const Op& op, int64_t rows, int64_t cols, cudaStream_t s) {
     launch_elementwise(op, p, s);
     return cudaGetLastError() == cudaSuccess ? 0 : -2;
   }
-  if (v > 8) return -4;
+  if (v > 10) return -4;
   const int vec = v <= 2 || v >= 7 ? 8 : v <= 4 ? 4 : 2;
-  const int items = v >= 7 ? kEwMaxItems : 1;
+  const int items = v >= 9 ? 2 : v >= 7 ? kEwMaxItems : 1;
   EwPlan p = plan_elementwise_at(rows, cols, Op::kRowwise, vec, items);
   p.trigger_late = v % 2 == 0;
   if (items == kEwMaxItems) launch(elementwise_kernel<Op, 8, kEwMaxItems>, ew_grid(p), kEwThreads, 0, s, op, p);
+  else if (items == 2) launch(elementwise_kernel<Op, 8, 2>, ew_grid(p), kEwThreads, 0, s, op, p);
   else if (vec == 8) launch(elementwise_kernel<Op, 8, 1>, ew_grid(p), kEwThreads, 0, s, op, p);
   else if (vec == 4) launch(elementwise_kernel<Op, 4, 1>, ew_grid(p), kEwThreads, 0, s, op, p);
   else launch(elementwise_kernel<Op, 2, 1>, ew_grid(p), kEwThreads, 0, s, op, p);
@@ -70,7 +74,7 @@ int merged(int v, const void* m, void* out, const void* d, int S, int H, cudaStr
 
 }  // namespace
 
-extern "C" const char* probe_variant_name(int v) { return v >= 0 && v < 9 ? kVariants[v] : nullptr; }
+extern "C" const char* probe_variant_name(int v) { return v >= 0 && v < 11 ? kVariants[v] : nullptr; }
 
 // a: merged (or gate), b: up (split entries), out, d: the scale, S rows of H (split: n = S * H).
 extern "C" int probe_launch(int v, int e, const void* a, const void* b, void* out, const void* d, int S, int H,
@@ -99,6 +103,12 @@ extern "C" int probe_launch(int v, int e, const void* a, const void* b, void* ou
       fused::SplitGluOp<__half, fused::GegluSfuF, Encoder<__half, Store::kSame>> op{};
       op.in[0] = static_cast<const __half*>(a);
       op.in[1] = static_cast<const __half*>(b);
+      op.out = static_cast<__half*>(out);
+      return run(v, op, 1, int64_t{S} * H, s);
+    }
+    case 7: {
+      activation::UnaryInplaceOp<__half, activation::ReluF> op{};
+      op.in[0] = static_cast<const __half*>(a);
       op.out = static_cast<__half*>(out);
       return run(v, op, 1, int64_t{S} * H, s);
     }

@@ -27,7 +27,7 @@ from flash_rt.testing.bench import environment
 from flash_rt.testing.cases import ALL_CASES as CASES
 
 ENTRIES = ("gate_geglu_merged_fp8", "gate_geglu_merged_fp8_fp16", "geglu_fp8_static_fp16",
-           "silu_mul_split_fp8_fp16", "gate_geglu_merged", "gelu_inplace_fp16", "gate_geglu_fp16")
+           "silu_mul_split_fp8_fp16", "gate_geglu_merged", "gelu_inplace_fp16", "gate_geglu_fp16", "relu_inplace_fp16")
 H = 16384
 
 

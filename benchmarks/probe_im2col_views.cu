@@ -91,6 +91,35 @@ __global__ void __launch_bounds__(pt::kGroupThreads) group_variant_kernel(const 
   }
 }
 
+// The half-group kernel with its PDL signal moved or its stores hinted (session 17). Question: at
+// 3 views (384 CTAs of 160 threads, about 3 per SM) the shipped kernel takes 1.27-1.29 us against
+// torch.compile's 1.42-1.60, the 0.8x target's edge. kTrigger: 0 after the exchange (shipped),
+// 1 at the start (right after the wait), 2 none (the grid's end lets the next one in). kStream:
+// stores st.global.cs (evict first): gpu_fill_neginf_fp16 at 1024 x 2048 took 1.66 us with them
+// against 1.98 (benchmarks/probe_fill.py, session 16).
+template <int kTrigger, bool kStream>
+__global__ void __launch_bounds__(pt::kHalfThreads) half_variant_kernel(const __half* in, __half* out) {
+  const int64_t src = pt::half_group_load(blockIdx.x / 2, static_cast<int>(blockIdx.x & 1), threadIdx.x);
+  dv::ready(src);
+  dv::pdl_wait();
+  if (kTrigger == 1) dv::pdl_trigger();
+  __shared__ alignas(16) __half tile[pt::kPatch * pt::kHalfSegVecs * 8];
+  const int t = threadIdx.x;
+  const int64_t g = blockIdx.x / 2;
+  const int h = static_cast<int>(blockIdx.x & 1);
+  if (t < pt::kHalfLoads) *reinterpret_cast<uint4*>(&tile[t * 8]) = *reinterpret_cast<const uint4*>(in + src);
+  __syncthreads();
+  if (kTrigger == 0) dv::pdl_trigger();
+  if (t < pt::kHalfOutVecs) {
+    uint32_t w[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) w[k] = pt::tile_pair(tile, pt::kHalfSegVecs * 8, pt::kHalfFirstElem * h, t * 8 + 2 * k);
+    auto* q = reinterpret_cast<uint4*>(out + (g * pt::kGroup + pt::kHalfPatches * h) * pt::kFeatures + t * 8);
+    if (kStream) __stcs(q, make_uint4(w[0], w[1], w[2], w[3]));
+    else *q = make_uint4(w[0], w[1], w[2], w[3]);
+  }
+}
+
 namespace {
 int resident_ctas(const void* kernel, int threads) {
   int dev = 0, sms = 0, per_sm = 0;
@@ -103,6 +132,11 @@ template <int K>
 void group(const __half* in, __half* out, int64_t groups, int64_t ctas, cudaStream_t s) {
   dv::launch(pt::im2col_group_kernel<K>, dim3(static_cast<unsigned>(ctas)), dim3(pt::kGroupThreads), 0, s, in, out,
              groups, false);
+}
+template <int kTrigger, bool kStream>
+void half_variant(const __half* in, __half* out, int64_t groups, cudaStream_t s) {
+  dv::launch(half_variant_kernel<kTrigger, kStream>, dim3(static_cast<unsigned>(2 * groups)), dim3(pt::kHalfThreads),
+             0, s, in, out);
 }
 }  // namespace
 
@@ -120,6 +154,10 @@ extern "C" const char* probe_variant_name(int v) {
     case 9: return "group kernel <2>, L2 prefetch before the wait (the package's past 16 views since session 14)";
     case 10: return "group kernel <4>, L2 prefetch before the wait";
     case 11: return "group kernel <1>, L2 prefetch before the wait";
+    case 12: return "half-group kernel, PDL trigger at the start";
+    case 13: return "half-group kernel, stores .cs (evict first)";
+    case 14: return "half-group kernel, trigger at the start + stores .cs";
+    case 15: return "half-group kernel, no trigger (the grid's end)";
     default: return nullptr;
   }
 }
@@ -156,6 +194,10 @@ extern "C" int probe_launch(int v, const void* in_, void* out_, int nv, void* st
     case 9: dv::launch(group_variant_kernel<2, false, true>, dim3((groups + 1) / 2), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
     case 10: dv::launch(group_variant_kernel<4, false, true>, dim3((groups + 3) / 4), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
     case 11: dv::launch(group_variant_kernel<1, false, true>, dim3(groups), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
+    case 12: half_variant<1, false>(in, out, groups, s); break;
+    case 13: half_variant<0, true>(in, out, groups, s); break;
+    case 14: half_variant<1, true>(in, out, groups, s); break;
+    case 15: half_variant<2, false>(in, out, groups, s); break;
     default: return static_cast<int>(cudaErrorInvalidValue);
   }
   return static_cast<int>(cudaGetLastError());
