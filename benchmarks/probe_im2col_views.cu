@@ -6,7 +6,8 @@
 // shorten 3 views (1.27 us against torch.compile's 1.59: 0.80x, the target's edge)? Where do the
 // half-group and group kernels cross, and does a grid of one wave (32 views: 1024 CTAs of 320
 // threads against 792 resident slots on an H100), streaming cache hints, or an L2 prefetch issued
-// before the wait help past the L2?
+// before the wait help past the L2? Session 17 (variants 12-16): the half-group kernel's PDL
+// signal placement and evict-first stores at 3 to 8 views; prefetch with streaming hints at 32 cold.
 //
 //   nvcc -O3 -std=c++20 -arch=sm_90a -shared -Xcompiler -fPIC -I src/cpp/include -I src/cpp \
 //     benchmarks/probe_im2col_views.cu src/cpp/ops/core/launch.cu -o .exp/libprobe_im2col.so
@@ -158,6 +159,7 @@ extern "C" const char* probe_variant_name(int v) {
     case 13: return "half-group kernel, stores .cs (evict first)";
     case 14: return "half-group kernel, trigger at the start + stores .cs";
     case 15: return "half-group kernel, no trigger (the grid's end)";
+    case 16: return "group kernel <2>, L2 prefetch + streaming hints (32 views cold sat at 0.90 of copy)";
     default: return nullptr;
   }
 }
@@ -198,6 +200,7 @@ extern "C" int probe_launch(int v, const void* in_, void* out_, int nv, void* st
     case 13: half_variant<0, true>(in, out, groups, s); break;
     case 14: half_variant<1, true>(in, out, groups, s); break;
     case 15: half_variant<2, false>(in, out, groups, s); break;
+    case 16: dv::launch(group_variant_kernel<2, true, true>, dim3((groups + 1) / 2), dim3(pt::kGroupThreads), 0, s, in, out, groups); break;
     default: return static_cast<int>(cudaErrorInvalidValue);
   }
   return static_cast<int>(cudaGetLastError());

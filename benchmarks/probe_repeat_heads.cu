@@ -1,0 +1,131 @@
+// Probe library (a measurement tool, not part of the package): gpu_repeat_interleave_heads's GQA
+// expansion under other kernels, for benchmarks/probe_repeat_heads.py (the benchmark's timer).
+//
+// Why (session 17, H100): the benchmark's large row, S = 16384, one KV head of 256 expanded to 8
+// (8.4 MB read, 67 MB written, past the L2), timed 27.8 us: 0.90 of the copy ceiling that run
+// (3035 GB/s), a miss by rounding, torch.compile 27.5. But a write-only stream goes faster than
+// the copy: gpu_fill_neginf_fp16 wrote 134 MB in 41.5 us (3.2 TB/s) in the same run, so the
+// expansion's 67 MB of stores could take about 21 us. The shipped kernel for it is
+// utility::repeat_heads_kernel over plan_rows (one 16-byte destination unit per thread, 16384
+// CTAs of 256, PDL wait and signal at the start).
+//
+// Variants (v): 0 the shipped kernel and plan; 1 / 2 two / four destination units per thread
+// (CTA-strided over the flat destination, as utility::fill_kernel, no loop); 3 the shipped kernel
+// with evict-first stores (st.global.cs); 4 two units with evict-first stores; 5 one thread per
+// source unit storing all `repeat` copies (the shipped small-grid kernel's work split) with
+// evict-first stores.
+//   nvcc -O3 -std=c++20 --expt-relaxed-constexpr -arch=sm_90a -shared -Xcompiler -fPIC \
+//     -I src/cpp/include -I src/cpp benchmarks/probe_repeat_heads.cu src/cpp/ops/core/launch.cu \
+//     -o .exp/libprobe_repeat_heads.so
+#include <cuda_fp16.h>
+
+#include "flash_rt/utility/grid.cuh"
+#include "flash_rt/utility/row_ops.cuh"
+
+namespace dv = flash_rt::device;
+namespace ut = flash_rt::utility;
+
+namespace {
+
+const char* const kVariants[] = {"shipped kernel", "2 units", "4 units", "evict-first", "2 units evict-first",
+                                 "per source unit, evict-first"};
+constexpr int kVariantCount = sizeof(kVariants) / sizeof(kVariants[0]);
+
+// The source of destination unit u (8 halves) of a [rows, nh_src * repeat * hd] expansion.
+__device__ __forceinline__ const uint4* source_of(const __half* src, int64_t u, int64_t dst_units, int hd,
+                                                 int nh_src, int repeat) {
+  const int64_t row = u / dst_units;
+  const int64_t e = (u - row * dst_units) * 8;
+  const int64_t h = e / hd, c = e - h * hd;
+  return reinterpret_cast<const uint4*>(src + row * int64_t{nh_src} * hd + (h / repeat) * hd + c);
+}
+
+template <int U, bool kStreaming>
+__global__ void __launch_bounds__(256) units_kernel(const __half* src, __half* dst, int64_t units, int64_t dst_units,
+                                                    int hd, int nh_src, int repeat) {
+  dv::pdl_begin();
+  uint4 v[U];
+#pragma unroll
+  for (int k = 0; k < U; ++k) {
+    const int64_t u = (static_cast<int64_t>(blockIdx.x) * U + k) * 256 + threadIdx.x;
+    if (u < units) v[k] = *source_of(src, u, dst_units, hd, nh_src, repeat);
+  }
+#pragma unroll
+  for (int k = 0; k < U; ++k) {
+    const int64_t u = (static_cast<int64_t>(blockIdx.x) * U + k) * 256 + threadIdx.x;
+    if (u < units) {
+      uint4* p = reinterpret_cast<uint4*>(dst) + u;
+      if constexpr (kStreaming) __stcs(p, v[k]);
+      else *p = v[k];
+    }
+  }
+}
+
+// The shipped kernel's loop (utility::repeat_heads_kernel) with evict-first stores.
+__global__ void __launch_bounds__(ut::kMaxRowThreads) rows_cs_kernel(const __half* src, __half* dst, int64_t rows,
+                                                                     int nh_src, int hd, int repeat) {
+  dv::pdl_begin();
+  const int64_t width = int64_t{nh_src} * repeat * hd, units = width / 8;
+  for (int64_t row = ut::grid_row(); row < rows; row += ut::grid_row_stride()) {
+    const __half* s = src + row * int64_t{nh_src} * hd;
+    __half* d = dst + row * width;
+    for (int64_t u = ut::grid_unit(); u < units; u += ut::grid_unit_stride()) {
+      const int64_t e = u * 8, h = e / hd, c = e - h * hd;
+      __stcs(reinterpret_cast<uint4*>(d + e), *reinterpret_cast<const uint4*>(s + (h / repeat) * hd + c));
+    }
+  }
+}
+
+// One thread per source unit, `repeat` evict-first stores (flat over the source).
+__global__ void __launch_bounds__(256) per_source_cs_kernel(const __half* src, __half* dst, int64_t src_units,
+                                                            int64_t row_units, int hd, int repeat) {
+  dv::pdl_begin();
+  const int64_t u = static_cast<int64_t>(blockIdx.x) * 256 + threadIdx.x;
+  if (u >= src_units) return;
+  const int64_t row = u / row_units;
+  const int64_t e = (u - row * row_units) * 8, h = e / hd, c = e - h * hd;
+  const uint4 v = reinterpret_cast<const uint4*>(src)[u];
+  __half* d = dst + row * row_units * 8 * repeat + h * repeat * hd + c;
+  for (int r = 0; r < repeat; ++r) __stcs(reinterpret_cast<uint4*>(d + int64_t{r} * hd), v);
+}
+
+template <int U, bool kStreaming>
+void units(const __half* src, __half* dst, int64_t rows, int nh_src, int hd, int repeat, cudaStream_t s) {
+  const int64_t dst_units = int64_t{nh_src} * repeat * hd / 8, all = rows * dst_units;
+  const int64_t blocks = (all + 256 * U - 1) / (256 * U);
+  dv::launch(units_kernel<U, kStreaming>, dim3(static_cast<unsigned>(blocks)), dim3(256), 0, s, src, dst, all,
+             dst_units, hd, nh_src, repeat);
+}
+
+}  // namespace
+
+extern "C" const char* probe_variant_name(int v) { return v >= 0 && v < kVariantCount ? kVariants[v] : nullptr; }
+
+// src [rows, nh_src * hd], dst [rows, nh_src * repeat * hd], fp16, hd % 8 == 0, 16-byte aligned.
+extern "C" int probe_launch(int v, const void* src_, void* dst_, long long rows, int nh_src, int hd, int repeat,
+                            void* stream_) {
+  const auto s = static_cast<cudaStream_t>(stream_);
+  const auto* src = static_cast<const __half*>(src_);
+  auto* dst = static_cast<__half*>(dst_);
+  if (hd % 8 != 0 || reinterpret_cast<uintptr_t>(src) % 16 != 0 || reinterpret_cast<uintptr_t>(dst) % 16 != 0)
+    return -3;
+  const ut::Launch l = ut::plan_rows(rows, int64_t{nh_src} * repeat * hd / 8);
+  switch (v) {
+    case 0:
+      dv::launch(ut::repeat_heads_kernel<__half, 8, uint32_t>, l.grid, l.block, 0, s, src, dst, int64_t{rows}, nh_src,
+                 hd, repeat);
+      break;
+    case 1: units<2, false>(src, dst, rows, nh_src, hd, repeat, s); break;
+    case 2: units<4, false>(src, dst, rows, nh_src, hd, repeat, s); break;
+    case 3: dv::launch(rows_cs_kernel, l.grid, l.block, 0, s, src, dst, int64_t{rows}, nh_src, hd, repeat); break;
+    case 4: units<2, true>(src, dst, rows, nh_src, hd, repeat, s); break;
+    case 5: {
+      const int64_t row_units = int64_t{nh_src} * hd / 8, all = rows * row_units;
+      dv::launch(per_source_cs_kernel, dim3(static_cast<unsigned>((all + 255) / 256)), dim3(256), 0, s, src, dst, all,
+                 row_units, hd, repeat);
+      break;
+    }
+    default: return -4;
+  }
+  return cudaGetLastError() == cudaSuccess ? 0 : -2;
+}
