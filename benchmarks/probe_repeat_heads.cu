@@ -13,7 +13,12 @@
 // (CTA-strided over the flat destination, as utility::fill_kernel, no loop); 3 the shipped kernel
 // with evict-first stores (st.global.cs); 4 two units with evict-first stores; 5 one thread per
 // source unit storing all `repeat` copies (the shipped small-grid kernel's work split) with
-// evict-first stores.
+// evict-first stores; 6 as 5 with plain stores; 7 / 8 one destination unit per thread over a flat
+// grid (no row loop), plain / evict-first stores.
+//
+// Session 18: the benchmark's row is cold (two input sets rotated, so every store evicts a dirty
+// line of the other set), while one set (session 17's probe: 21.9 us, the benchmark 27.8) rewrites
+// lines still in the L2; benchmarks/probe_repeat_heads.py --cold times it the benchmark's way.
 //   nvcc -O3 -std=c++20 --expt-relaxed-constexpr -arch=sm_90a -shared -Xcompiler -fPIC \
 //     -I src/cpp/include -I src/cpp benchmarks/probe_repeat_heads.cu src/cpp/ops/core/launch.cu \
 //     -o .exp/libprobe_repeat_heads.so
@@ -28,7 +33,8 @@ namespace ut = flash_rt::utility;
 namespace {
 
 const char* const kVariants[] = {"shipped kernel", "2 units", "4 units", "evict-first", "2 units evict-first",
-                                 "per source unit, evict-first"};
+                                 "per source unit, evict-first", "per source unit", "flat 1 unit",
+                                 "flat 1 unit evict-first"};
 constexpr int kVariantCount = sizeof(kVariants) / sizeof(kVariants[0]);
 
 // The source of destination unit u (8 halves) of a [rows, nh_src * repeat * hd] expansion.
@@ -76,9 +82,10 @@ __global__ void __launch_bounds__(ut::kMaxRowThreads) rows_cs_kernel(const __hal
   }
 }
 
-// One thread per source unit, `repeat` evict-first stores (flat over the source).
-__global__ void __launch_bounds__(256) per_source_cs_kernel(const __half* src, __half* dst, int64_t src_units,
-                                                            int64_t row_units, int hd, int repeat) {
+// One thread per source unit, `repeat` stores (evict-first or plain; flat over the source).
+template <bool kStreaming>
+__global__ void __launch_bounds__(256) per_source_kernel(const __half* src, __half* dst, int64_t src_units,
+                                                         int64_t row_units, int hd, int repeat) {
   dv::pdl_begin();
   const int64_t u = static_cast<int64_t>(blockIdx.x) * 256 + threadIdx.x;
   if (u >= src_units) return;
@@ -86,7 +93,11 @@ __global__ void __launch_bounds__(256) per_source_cs_kernel(const __half* src, _
   const int64_t e = (u - row * row_units) * 8, h = e / hd, c = e - h * hd;
   const uint4 v = reinterpret_cast<const uint4*>(src)[u];
   __half* d = dst + row * row_units * 8 * repeat + h * repeat * hd + c;
-  for (int r = 0; r < repeat; ++r) __stcs(reinterpret_cast<uint4*>(d + int64_t{r} * hd), v);
+  for (int r = 0; r < repeat; ++r) {
+    uint4* p = reinterpret_cast<uint4*>(d + int64_t{r} * hd);
+    if constexpr (kStreaming) __stcs(p, v);
+    else *p = v;
+  }
 }
 
 template <int U, bool kStreaming>
@@ -119,12 +130,16 @@ extern "C" int probe_launch(int v, const void* src_, void* dst_, long long rows,
     case 2: units<4, false>(src, dst, rows, nh_src, hd, repeat, s); break;
     case 3: dv::launch(rows_cs_kernel, l.grid, l.block, 0, s, src, dst, int64_t{rows}, nh_src, hd, repeat); break;
     case 4: units<2, true>(src, dst, rows, nh_src, hd, repeat, s); break;
-    case 5: {
+    case 5:
+    case 6: {
       const int64_t row_units = int64_t{nh_src} * hd / 8, all = rows * row_units;
-      dv::launch(per_source_cs_kernel, dim3(static_cast<unsigned>((all + 255) / 256)), dim3(256), 0, s, src, dst, all,
-                 row_units, hd, repeat);
+      const dim3 grid(static_cast<unsigned>((all + 255) / 256));
+      if (v == 5) dv::launch(per_source_kernel<true>, grid, dim3(256), 0, s, src, dst, all, row_units, hd, repeat);
+      else dv::launch(per_source_kernel<false>, grid, dim3(256), 0, s, src, dst, all, row_units, hd, repeat);
       break;
     }
+    case 7: units<1, false>(src, dst, rows, nh_src, hd, repeat, s); break;
+    case 8: units<1, true>(src, dst, rows, nh_src, hd, repeat, s); break;
     default: return -4;
   }
   return cudaGetLastError() == cudaSuccess ? 0 : -2;

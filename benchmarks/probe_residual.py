@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--entries", default=",".join(ENTRIES))
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--captures", type=int, default=3)
+    ap.add_argument("--every", action="store_true", help="print every capture's time, not min-max")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("probe_residual: no CUDA device; nothing to measure.")
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 return lib.probe_launch(v, e, ptrs, S, args.D, beta, stream)
             cols = probe_variants.time_row(case, S, args.D, fvk, names, launch, repeats=args.repeats,
                                            captures=args.captures)
-            print(f"  {name:30s} S={S:<5d} " + probe_variants.format_cols(cols), flush=True)
+            print(f"  {name:30s} S={S:<5d} " + probe_variants.format_cols(cols, args.every), flush=True)
     return 0
 
 

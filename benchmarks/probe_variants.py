@@ -23,8 +23,10 @@ def load(path: str, launch_argtypes: list) -> tuple[ctypes.CDLL, dict[int, str]]
     return lib, names
 
 
-def time_row(case, S: int, D: int, fvk, names: dict[int, str], launch, *, repeats: int, captures: int = 1) -> list:
-    """[compile, entry, variant 0, 1, ...] us per call on the benchmark's inputs (Case.make, warm L2).
+def time_row(case, S: int, D: int, fvk, names: dict[int, str], launch, *, repeats: int, captures: int = 1,
+             sets: int = 1) -> list:
+    """[compile, entry, variant 0, 1, ...] us per call on the benchmark's inputs (Case.make, warm L2;
+    sets > 1: that many input sets rotated, as the benchmark's cold rows, bench.input_sets).
 
     launch(v, t, stream) launches variant v on the case's tensors t and returns its status (0: ok).
     Each variant's output is first compared byte for byte with the entry's (nan where it differs
@@ -32,9 +34,10 @@ def time_row(case, S: int, D: int, fvk, names: dict[int, str], launch, *, repeat
     median of `repeats` replays each), so a column is a list of `captures` times."""
     import torch
 
-    from flash_rt.testing.bench import providers, time_graph
+    from flash_rt.testing.bench import input_sets, providers, time_graph
 
-    t = case.make(S, D, device="cuda")
+    all_sets = input_sets(case, S, D, sets)
+    t = all_sets[0]
     out = t[case.outputs[0].name]  # in-place entries: the updated input
     stream = lambda: torch.cuda.current_stream().cuda_stream  # noqa: E731
     saved = {k: v.clone() for k, v in t.items()}
@@ -44,10 +47,10 @@ def time_row(case, S: int, D: int, fvk, names: dict[int, str], launch, *, repeat
             t[k].copy_(v)
 
     def tm(step) -> list[float]:
-        return [time_graph(step, 1, repeats=repeats)["median_us"] for _ in range(captures)]
+        return [time_graph(step, sets, repeats=repeats)["median_us"] for _ in range(captures)]
 
     compiled = providers(case, S, D, fvk, ("compile",))["compile"]()
-    cols = [tm(lambda i: compiled(t)), tm(lambda i: case.call(fvk, t, S, D, stream=stream()))]
+    cols = [tm(lambda i: compiled(all_sets[i])), tm(lambda i: case.call(fvk, all_sets[i], S, D, stream=stream()))]
     restore()
     case.call(fvk, t, S, D, stream=stream())
     want = out.clone()
@@ -61,12 +64,14 @@ def time_row(case, S: int, D: int, fvk, names: dict[int, str], launch, *, repeat
         if rc != 0 or not torch.equal(out.view(torch.uint8), want.view(torch.uint8)):
             cols.append([float("nan")])
             continue
-        cols.append(tm(lambda i, v=v: launch(v, t, stream())))
+        cols.append(tm(lambda i, v=v: launch(v, all_sets[i], stream())))
     return cols
 
 
-def format_cols(cols: list) -> str:
-    """One number per column (one capture), or min-max (several)."""
+def format_cols(cols: list, every: bool = False) -> str:
+    """One number per column (one capture), min-max (several), or every capture's (every)."""
     def one(ts: list[float]) -> str:
+        if every and len(ts) > 1:
+            return "/".join(f"{x:.2f}" for x in ts)
         return f"{ts[0]:6.2f}" if len(ts) == 1 else f"{min(ts):5.2f}-{max(ts):<5.2f}"
     return " ".join(one(ts) for ts in cols)
