@@ -87,7 +87,10 @@ void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int
   // head of 256 to 8 (session 14): the unit kernel S = 1 0.77 us, 256 1.07 (the other 1.02 and
   // 1.67; torch.compile 1.15 and 1.55); at S = 1024 (1986 destination units per SM) 2.31 against
   // 2.33; at 4096 6.66 against 5.61, where 8x the threads keep more stores in flight.
-  // Source rows planned by plan_unit_rows (grid.cuh).
+  // Source rows planned by plan_unit_rows (grid.cuh). Past the L2 the row kernel stays: at S = 16384,
+  // cold (session 18, benchmarks/probe_repeat_heads.py --cold) it ran at 0.93-0.975 of the copy, and
+  // none of two / four units a thread, evict-first stores, one thread per source unit or a flat
+  // grid passed 0.907.
   const int64_t units = vec8 ? src_width / 8 : src_width;
   const int64_t sms = sm_count(ck);
   Launch l;
