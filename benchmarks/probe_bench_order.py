@@ -11,6 +11,14 @@ and prints every time in order: a first flash-rt time off the later ones is the 
 not the kernel.
 
     python benchmarks/probe_bench_order.py [--rows cfg_combine_into_residual:64x2048,...] [--rounds 3]
+        [--order flash-rt,compile,flash-rt,write,flash-rt,sleep,flash-rt]
+
+--order replaces the rounds by a sequence of steps: a provider (flash-rt, compile, eager), `write`
+(torch's fill_ of buffers of the row's output bytes, one per input set, timed the same way: a pure
+write stream of the same size for comparison, printed with its GB/s) or `sleep` (one second with the
+GPU idle). Session 18 left one question for it: gpu_repeat_interleave_heads 16384 x 256 cold took
+25.6 us right after torch.compile's kernel and 27.7 after its own run; what in the step before
+decides it?
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 
 import torch
 
@@ -33,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", default=DEFAULT_ROWS, help="entry:SxD,... (cold above 4096 tokens, as the benchmark)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=25)
+    ap.add_argument("--order", help="comma-separated steps (flash-rt, compile, eager, write, sleep); default: --rounds"
+                                    " of every provider that passes its check, eager left out")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("probe_bench_order: no CUDA device; nothing to measure.")
@@ -53,13 +64,25 @@ def main(argv: list[str] | None = None) -> int:
         for prov, factory in providers(case, S, D, fvk, ("flash-rt", "eager", "compile")).items():
             run = factory()
             ok, _ = check(run(_clone(sets[0])), expected)
-            if ok and prov != "eager":
+            if ok:
                 runs[prov] = run
+        out_bytes = sum(sets[0][a.name].nbytes for a in case.outputs)
+        bufs = [torch.empty(out_bytes // 2, dtype=torch.float16, device="cuda") for _ in range(n_sets)]
+        steps = (args.order.split(",") if args.order
+                 else [p for _ in range(args.rounds) for p in runs if p != "eager"])
         times = []
-        for _ in range(args.rounds):
-            for prov, run in runs.items():
+        for step in steps:
+            if step == "sleep":
+                torch.cuda.synchronize()
+                time.sleep(1.0)
+                times.append("sleep 1 s")
+            elif step == "write":
+                t = time_graph(lambda i, bufs=bufs: bufs[i].fill_(1.0), n_sets, repeats=args.repeats)["median_us"]
+                times.append(f"write {t:.2f} ({out_bytes / t / 1e3:.0f} GB/s)")
+            else:
+                run = runs[step]
                 t = time_graph(lambda i, run=run, sets=sets: run(sets[i]), n_sets, repeats=args.repeats)["median_us"]
-                times.append(f"{prov} {t:.2f}")
+                times.append(f"{step} {t:.2f}")
         print(f"  {name} {S}x{D} sets {n_sets}: " + ", ".join(times), flush=True)
         torch._dynamo.reset()
     return 0
