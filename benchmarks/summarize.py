@@ -4,7 +4,8 @@
     python benchmarks/summarize.py --misses docs/raw-2026-12-07-session14/*.json
 
 Columns: flash-rt / torch.compile time (us, CUDA-graph replay, median), compile/flash-rt ratio
-(> 1: flash-rt faster), flash-rt's fraction of the copy bandwidth measured in the same run, and
+(> 1: flash-rt faster), the same ratio measured paired (replays interleaved; inference rows since
+session 19, "-" where not measured; the verdict uses it), flash-rt's fraction of the copy bandwidth measured in the same run, and
 the target and verdict of flash_rt.testing.bench.verdict (the rule the harness prints; JSON from
 before session 14 lacks the size class and byte counts it uses, and gets the S-based rule).
 --misses: only the rows below target (and those without a verdict), one table for all files.
@@ -19,8 +20,8 @@ from collections import defaultdict
 
 from flash_rt.testing.bench import verdict
 
-HEAD = ["| entry | S | D | flash-rt us | compile us | compile / flash-rt | frac of copy | target | |",
-        "|---|---|---|---|---|---|---|---|---|"]
+HEAD = ["| entry | S | D | flash-rt us | compile us | compile / flash-rt | paired | frac of copy | target | |",
+        "|---|---|---|---|---|---|---|---|---|---|"]
 
 
 def row_line(r: dict, copy: float) -> tuple[str, str]:
@@ -28,10 +29,11 @@ def row_line(r: dict, copy: float) -> tuple[str, str]:
     fr = p.get("flash-rt", {}).get("median_us")
     co = p.get("compile", {}).get("median_us")
     ratio = f"{co / fr:.2f}" if fr and co else "-"
+    paired = f"{r['paired']['ratio']:.2f}" if "ratio" in r.get("paired", {}) else "-"
     frac = f"{r['bytes'] / (fr * 1e-6) / 1e9 / copy:.2f}" if fr else "-"
     target, mark = verdict(r, copy)
     return mark, (f"| {r['entry']} | {r['S']} | {r['D']} | {fr if fr is None else round(fr, 2)} | "
-                  f"{co if co is None else round(co, 2)} | {ratio} | {frac} | {target} | {mark} |")
+                  f"{co if co is None else round(co, 2)} | {ratio} | {paired} | {frac} | {target} | {mark} |")
 
 
 def main(argv: list[str]) -> int:

@@ -70,6 +70,11 @@ def test_verdicts():
     assert verdict(_row(3, 1.27, 1.8e6, compile_us=1.59, large=False), copy) == ("<=0.8x compile", "PASS")
     assert verdict(_row(3, 1.28, 1.8e6, compile_us=1.59, large=False), copy) == ("<=0.8x compile", "MISS")
     assert verdict(_row(256, 10.0, 2.7e7, compile_us=10.0), copy) == ("<=1x compile", "PASS")
+    # the paired ratio (compile / flash-rt, replays interleaved) decides where bench_row measured it
+    tie = _row(4096, 17.0, 5e7, compile_us=16.8, large=False, paired={"ratio": 1.02})
+    assert verdict(tie, copy) == ("<=1x compile", "PASS")
+    slow = _row(16, 0.90, 1e5, compile_us=1.36, large=False, paired={"ratio": 1.2})  # 0.83x > 0.8x
+    assert verdict(slow, copy) == ("<=0.8x compile", "MISS")
 
 
 @pytest.mark.gpu
@@ -87,3 +92,24 @@ def test_time_paired_runs_both_and_pairs_them():
     torch.cuda.synchronize()
     assert x[0] > 0 and x[1] > 0 and x[2] == 0
     assert r["pairs"] == 4 and r["peer_us"] > 0 and r["median_us"] > 0 and 0 < r["ratio"] < float("inf")
+
+
+@pytest.mark.gpu
+def test_bench_row_pairs_an_inference_row_with_compile():
+    """bench_row on an inference row (<= 4096 tokens, one input set) times flash-rt and
+    torch.compile in turn and then paired; the verdict reads the paired ratio. No bound on times."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    import argparse
+
+    import flash_rt
+    from flash_rt.testing.bench import bench_row
+
+    args = argparse.Namespace(repeats=3, l2="auto", providers=("flash-rt", "compile"))
+    row = bench_row(ALL_CASES["gpu_cast_fp32_to_fp16"], 16, 256, flash_rt.flash_rt_kernels, args, 50 << 20)
+    assert row["sets"] == 1 and not row["large"]
+    assert {"flash-rt", "compile"} <= row["providers"].keys(), row
+    p = row["paired"]
+    assert p["pairs"] == 3 and p["flash_rt_us"] > 0 and p["compile_us"] > 0 and 0 < p["ratio"] < float("inf")
+    assert verdict(row, 3000.0)[1] in ("PASS", "MISS")

@@ -269,6 +269,19 @@ def bench_row(case: Case, S: int, D: int, fvk, args, l2_bytes: int, skip: frozen
         with _reported(res):
             res.update(time_graph(lambda i, run=run: run(sets[i]), n_sets, repeats=args.repeats))
             res["gbps"] = nbytes / res["median_us"] / 1e3
+    # An inference row's target is a ratio to torch.compile: it is also measured paired (time_paired:
+    # the two graphs' replays interleaved, the order swapped every pair), so what the timings in turn
+    # pick up from their position cancels. H100, session 19, the full runs with the discarded timing:
+    # rows that had passed in five runs read gpu_cast_fp32_to_fp16 S = 4096 17.0 vs compile 16.8 (16.5
+    # vs 17.1 before), bias_residual_fp16 S = 16 1.09 vs 1.36 (0.87-0.91 vs 1.32-1.33). The verdict
+    # uses the paired ratio (verdict()); one input set only (the default for these rows).
+    timed = {n for n in ("flash-rt", "compile") if "median_us" in row["providers"].get(n, {})}
+    if not large and n_sets == 1 and len(timed) == 2:
+        paired = row["paired"] = {}
+        with _reported(paired):
+            r = time_paired(lambda: runs["compile"](sets[0]), lambda: runs["flash-rt"](sets[0]),
+                            pairs=args.repeats)
+            paired.update(flash_rt_us=r["median_us"], compile_us=r["peer_us"], ratio=r["ratio"], pairs=r["pairs"])
     torch._dynamo.reset()
     return row
 
@@ -297,7 +310,10 @@ def verdict(row: dict, copy_gbps: float) -> tuple[str, str]:
     if "median_us" not in co:
         return "<= compile", "n/a"
     limit = 0.8 if co["gbps"] / copy_gbps < 0.6 else 1.0
-    return f"<={limit:g}x compile", "PASS" if fr["median_us"] <= limit * co["median_us"] else "MISS"
+    # flash-rt time / compile time: paired where measured (bench_row), else the two medians
+    ratio = row.get("paired", {}).get("ratio")
+    x = 1.0 / ratio if ratio else fr["median_us"] / co["median_us"]
+    return f"<={limit:g}x compile", "PASS" if x <= limit else "MISS"
 
 
 def _large(row: dict) -> bool:
@@ -394,7 +410,7 @@ def _us(x) -> str:
 
 
 def table(rows: list[dict], copy_gbps: float) -> str:
-    head = ("entry", "S", "D", "L2", "flash-rt us", "eager us", "compile us", "x compile",
+    head = ("entry", "S", "D", "L2", "flash-rt us", "eager us", "compile us", "x compile", "paired x",
             "GB/s", "frac", "compile frac", "target", "")
     lines = []
     for r in rows:
@@ -403,11 +419,13 @@ def table(rows: list[dict], copy_gbps: float) -> str:
         fr, co = p.get("flash-rt"), p.get("compile")
         target, mark = verdict(r, copy_gbps)
         lines.append((r["entry"], str(r["S"]), str(r["D"]), r["l2"], _us(fr), _us(p.get("eager")), _us(co),
-                      f"{co / fr:.2f}" if fr and co else "-", f"{g['flash-rt']:.0f}" if fr else "-",
+                      f"{co / fr:.2f}" if fr and co else "-",
+                      f"{r['paired']['ratio']:.2f}" if "ratio" in r.get("paired", {}) else "-",
+                      f"{g['flash-rt']:.0f}" if fr else "-",
                       f"{g['flash-rt'] / copy_gbps:.2f}" if fr else "-",
                       f"{g['compile'] / copy_gbps:.2f}" if co else "-", target, mark))
     widths = [max(len(x[i]) for x in [head, *lines]) for i in range(len(head))]
-    fmt = "  ".join(f"{{:{'<' if i in (0, 3, 11) else '>'}{w}}}" for i, w in enumerate(widths))
+    fmt = "  ".join(f"{{:{'<' if i in (0, 3, 12) else '>'}{w}}}" for i, w in enumerate(widths))
     return "\n".join(fmt.format(*x) for x in [head, *lines])
 
 
@@ -511,13 +529,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<28} S={S:<6} D={D:<5} " + "  ".join(
                 f"{n} {_us(v.get('median_us'))}" for n, v in p.items())
                 + (f"  compile first call {p['compile']['first_call_s']:.1f}s" if "first_call_s" in p.get("compile", {}) else "")
+                + _paired_note(row.get("paired"))
                 + (f"  [{errs}]" if errs else ""), flush=True)
 
     host = host_overhead(fvk) if args.host_overhead else None
     wall = time.perf_counter() - start
     print(f"\n{env['gpu']}: us = median of {args.repeats} CUDA-graph replays (per call); L2 warm = one input set, "
           f"cold = rotating sets over 2x L2; GB/s = bytes read once + written once / time; "
-          f"frac = GB/s / copy {copy['gbps']:.0f} GB/s (> 1 only from L2); x compile = compile us / flash-rt us")
+          f"frac = GB/s / copy {copy['gbps']:.0f} GB/s (> 1 only from L2); x compile = compile us / flash-rt us; "
+          f"paired x = the same ratio with their replays interleaved (<= {LARGE_S} tokens; the verdict uses it)")
     print(table(rows, copy["gbps"]))
     summary = _summary(rows, copy["gbps"])
     for line in summary:
@@ -536,6 +556,15 @@ def main(argv: list[str] | None = None) -> int:
                                indent=1, default=str))
     print(f"wall {wall:.0f} s; raw numbers: {path}")
     return 0
+
+
+def _paired_note(paired: dict | None) -> str:
+    if not paired:
+        return ""
+    if "ratio" not in paired:
+        return f"  [paired: {paired.get('error', 'not measured')}]"
+    return (f"  paired: flash-rt {_us(paired['flash_rt_us'])} compile {_us(paired['compile_us'])}"
+            f" x{paired['ratio']:.2f}")
 
 
 def _summary(rows: list[dict], copy_gbps: float) -> list[str]:
