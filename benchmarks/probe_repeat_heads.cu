@@ -14,7 +14,8 @@
 // with evict-first stores (st.global.cs); 4 two units with evict-first stores; 5 one thread per
 // source unit storing all `repeat` copies (the shipped small-grid kernel's work split) with
 // evict-first stores; 6 as 5 with plain stores; 7 / 8 one destination unit per thread over a flat
-// grid (no row loop), plain / evict-first stores.
+// grid (no row loop), plain / evict-first stores; 9 / 10 bulk (TMA) stores from shared memory
+// (below, session 19).
 //
 // Session 18: the benchmark's row is cold (two input sets rotated, so every store evicts a dirty
 // line of the other set), while one set (session 17's probe: 21.9 us, the benchmark 27.8) rewrites
@@ -34,7 +35,7 @@ namespace {
 
 const char* const kVariants[] = {"shipped kernel", "2 units", "4 units", "evict-first", "2 units evict-first",
                                  "per source unit, evict-first", "per source unit", "flat 1 unit",
-                                 "flat 1 unit evict-first"};
+                                 "flat 1 unit evict-first", "bulk store per head", "bulk store per CTA"};
 constexpr int kVariantCount = sizeof(kVariants) / sizeof(kVariants[0]);
 
 // The source of destination unit u (8 halves) of a [rows, nh_src * repeat * hd] expansion.
@@ -100,6 +101,62 @@ __global__ void __launch_bounds__(256) per_source_kernel(const __half* src, __ha
   }
 }
 
+// Session 19, v9 / v10: stores by the TMA unit (cp.async.bulk, SM90) instead of 16-byte st.global.
+// A CTA of 256 threads stages 256 source units (8 rows of 32 units at HD 256) in shared memory, then
+// v9: one bulk store of a head (hd * 2 bytes) per (row, destination head), issued by as many
+// threads; v10: the CTA expands its rows in shared memory (32 KB at HD 256) and one thread stores
+// them with one bulk copy (the rows are contiguous in dst). Probe only: HD * 2 a multiple of 16, the
+// source row a divisor of 256 units.
+__device__ __forceinline__ void bulk_store(void* gdst, const void* ssrc, unsigned bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(ssrc));
+  asm volatile("cp.async.bulk.global.shared::cta.bulk_group [%0], [%1], %2;\n" ::"l"(gdst), "r"(s), "r"(bytes)
+               : "memory");
+  asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+  asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void fence_to_async_proxy() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
+}
+
+template <bool kWholeCta>
+__global__ void __launch_bounds__(256) bulk_kernel(const __half* src, __half* dst, int64_t rows, int hd, int nh_src,
+                                                   int repeat) {
+  extern __shared__ __align__(128) uint4 smem[];
+  dv::pdl_begin();
+  const int su = nh_src * hd / 8;           // source units per row
+  const int per_cta = 256 / su;             // rows per CTA
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * per_cta;
+  const int n = static_cast<int>(rows - row0 < per_cta ? rows - row0 : per_cta);
+  const int t = threadIdx.x;
+  const int nhd = nh_src * repeat, hu = hd / 8;  // destination heads, units per head
+  const uint4 v = t < n * su ? reinterpret_cast<const uint4*>(src)[row0 * su + t] : uint4{};
+  if constexpr (!kWholeCta) {
+    smem[t] = v;
+    fence_to_async_proxy();
+    __syncthreads();
+    if (t < n * nhd) {
+      const int r = t / nhd, h = t - r * nhd;
+      bulk_store(dst + (row0 + r) * int64_t{nhd} * hd + int64_t{h} * hd, smem + r * su + (h / repeat) * hu,
+                 static_cast<unsigned>(hd * 2));
+    }
+  } else {
+    if (t < n * su) {  // unit t = (row r, source head g, unit c) goes to heads g*repeat .. g*repeat+repeat-1
+      const int r = t / su, rem = t - r * su, g = rem / hu, c = rem - g * hu;
+      uint4* d = smem + r * nhd * hu + g * repeat * hu + c;
+      for (int k = 0; k < repeat; ++k) d[k * hu] = v;
+    }
+    fence_to_async_proxy();
+    __syncthreads();
+    if (t == 0)
+      bulk_store(dst + row0 * int64_t{nhd} * hd, smem, static_cast<unsigned>(n) * nhd * hd * 2);
+  }
+}
+
 template <int U, bool kStreaming>
 void units(const __half* src, __half* dst, int64_t rows, int nh_src, int hd, int repeat, cudaStream_t s) {
   const int64_t dst_units = int64_t{nh_src} * repeat * hd / 8, all = rows * dst_units;
@@ -140,6 +197,27 @@ extern "C" int probe_launch(int v, const void* src_, void* dst_, long long rows,
     }
     case 7: units<1, false>(src, dst, rows, nh_src, hd, repeat, s); break;
     case 8: units<1, true>(src, dst, rows, nh_src, hd, repeat, s); break;
+    case 9:
+    case 10: {
+      const int su = nh_src * hd / 8;
+      if (256 % su != 0) return -3;
+      const int per_cta = 256 / su;
+      const dim3 grid(static_cast<unsigned>((rows + per_cta - 1) / per_cta));
+      const size_t smem = v == 9 ? 256 * 16 : size_t{256} * 16 * repeat;
+      if (v == 9) {
+        dv::launch(bulk_kernel<false>, grid, dim3(256), smem, s, src, dst, int64_t{rows}, hd, nh_src, repeat);
+      } else {
+        static size_t opted = 48 * 1024;  // set once, before the capture (the check call comes first)
+        if (smem > opted) {
+          if (cudaFuncSetAttribute(bulk_kernel<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)) !=
+              cudaSuccess)
+            return -3;
+          opted = smem;
+        }
+        dv::launch(bulk_kernel<true>, grid, dim3(256), smem, s, src, dst, int64_t{rows}, hd, nh_src, repeat);
+      }
+      break;
+    }
     default: return -4;
   }
   return cudaGetLastError() == cudaSuccess ? 0 : -2;
