@@ -5,7 +5,7 @@
 
 Columns: flash-rt / torch.compile time (us, CUDA-graph replay, median), compile/flash-rt ratio
 (> 1: flash-rt faster), the same ratio measured paired (replays interleaved; inference rows since
-session 19, "-" where not measured; the verdict uses it), flash-rt's fraction of the copy bandwidth measured in the same run, and
+session 19, "-" where not measured; reported, not judged), flash-rt's fraction of the copy bandwidth measured in the same run, and
 the target and verdict of flash_rt.testing.bench.verdict (the rule the harness prints; JSON from
 before session 14 lacks the size class and byte counts it uses, and gets the S-based rule).
 --misses: only the rows below target (and those without a verdict), one table for all files.

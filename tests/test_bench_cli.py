@@ -70,11 +70,11 @@ def test_verdicts():
     assert verdict(_row(3, 1.27, 1.8e6, compile_us=1.59, large=False), copy) == ("<=0.8x compile", "PASS")
     assert verdict(_row(3, 1.28, 1.8e6, compile_us=1.59, large=False), copy) == ("<=0.8x compile", "MISS")
     assert verdict(_row(256, 10.0, 2.7e7, compile_us=10.0), copy) == ("<=1x compile", "PASS")
-    # the paired ratio (compile / flash-rt, replays interleaved) decides where bench_row measured it
+    # the paired ratio is reported, not judged: the medians of the timings in turn decide
     tie = _row(4096, 17.0, 5e7, compile_us=16.8, large=False, paired={"ratio": 1.02})
-    assert verdict(tie, copy) == ("<=1x compile", "PASS")
-    slow = _row(16, 0.90, 1e5, compile_us=1.36, large=False, paired={"ratio": 1.2})  # 0.83x > 0.8x
-    assert verdict(slow, copy) == ("<=0.8x compile", "MISS")
+    assert verdict(tie, copy) == ("<=1x compile", "MISS")
+    fast = _row(1, 0.91, 1e5, compile_us=1.31, large=False, paired={"ratio": 0.99})
+    assert verdict(fast, copy) == ("<=0.8x compile", "PASS")
 
 
 @pytest.mark.gpu
@@ -97,7 +97,7 @@ def test_time_paired_runs_both_and_pairs_them():
 @pytest.mark.gpu
 def test_bench_row_pairs_an_inference_row_with_compile():
     """bench_row on an inference row (<= 4096 tokens, one input set) times flash-rt and
-    torch.compile in turn and then paired; the verdict reads the paired ratio. No bound on times."""
+    torch.compile in turn and then paired (reported beside the verdict). No bound on times."""
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
