@@ -18,7 +18,13 @@ not the kernel.
 write stream of the same size for comparison, printed with its GB/s) or `sleep` (one second with the
 GPU idle). Session 18 left one question for it: gpu_repeat_interleave_heads 16384 x 256 cold took
 25.6 us right after torch.compile's kernel and 27.7 after its own run; what in the step before
-decides it?
+decides it? Session 19 (H100): flash-rt 27.79, compile 27.48, flash-rt 25.60, write 22.04 (3044 GB/s),
+flash-rt 27.77, sleep, flash-rt 27.79, 27.79, eager 67.08, flash-rt 27.76; and compile 27.12, then
+flash-rt 25.61 four times, across an eager timing too. Once compile's replays have run, the entry
+stays fast until something large is written. The explanation that fits: inductor loads the
+broadcast KV head with eviction_policy='evict_last', so its replays leave every set's KV head in the
+L2 and the entry's reads of it hit there (why the 201 MB `write` step clears that and the entry's own
+67 MB of stores per call do not is not known). The benchmark times flash-rt before compile.
 """
 
 from __future__ import annotations

@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--captures", type=int, default=2)
     ap.add_argument("--cold", action="store_true",
-                    help="rotate input sets over 3x the L2, as the benchmark's large rows (its S = 16384 row is cold)")
+                    help="rotate input sets over 3x the L2, as the benchmark's large rows (its S = 16384 row is cold);"
+                         " torch.compile is then timed last (probe_variants.time_row says why)")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("probe_repeat_heads: no CUDA device; nothing to measure.")
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         nbytes = case.bytes_moved(S, args.D)
         sets = max(2, math.ceil(3 * env["l2_bytes"] / nbytes)) if args.cold else 1
         cols = probe_variants.time_row(case, S, args.D, fvk, names, launch, repeats=args.repeats,
-                                       captures=args.captures, sets=sets)
+                                       captures=args.captures, sets=sets, compile_last=args.cold)
         fracs = " ".join(f"{nbytes / min(ts) / 1e3 / ceiling:.3f}" for ts in cols)
         print(f"  {ENTRY} S={S:<5d} sets {sets:3d} " + probe_variants.format_cols(cols) + f" | of copy: {fracs}",
               flush=True)

@@ -24,14 +24,20 @@ def load(path: str, launch_argtypes: list) -> tuple[ctypes.CDLL, dict[int, str]]
 
 
 def time_row(case, S: int, D: int, fvk, names: dict[int, str], launch, *, repeats: int, captures: int = 1,
-             sets: int = 1) -> list:
+             sets: int = 1, compile_last: bool = False) -> list:
     """[compile, entry, variant 0, 1, ...] us per call on the benchmark's inputs (Case.make, warm L2;
     sets > 1: that many input sets rotated, as the benchmark's cold rows, bench.input_sets).
 
     launch(v, t, stream) launches variant v on the case's tensors t and returns its status (0: ok).
     Each variant's output is first compared byte for byte with the entry's (nan where it differs
     or does not launch); each column is timed in `captures` separate CUDA graphs (time_graph,
-    median of `repeats` replays each), so a column is a list of `captures` times."""
+    median of `repeats` replays each), so a column is a list of `captures` times.
+
+    compile_last: torch.compile is compiled, run and timed after every variant (its column stays
+    first). Its kernels can leave state behind that favours the next timings: inductor loads a
+    broadcast input with eviction_policy='evict_last', so after its timing the KV head of
+    gpu_repeat_interleave_heads stayed in the L2 across the cold rotation (session 19, H100: the
+    entry 25.6 us timed after compile, 27.8 before it, in every order tried)."""
     import torch
 
     from flash_rt.testing.bench import input_sets, providers, time_graph
@@ -50,7 +56,8 @@ def time_row(case, S: int, D: int, fvk, names: dict[int, str], launch, *, repeat
         return [time_graph(step, sets, repeats=repeats)["median_us"] for _ in range(captures)]
 
     compiled = providers(case, S, D, fvk, ("compile",))["compile"]()
-    cols = [tm(lambda i: compiled(all_sets[i])), tm(lambda i: case.call(fvk, all_sets[i], S, D, stream=stream()))]
+    cols = [None if compile_last else tm(lambda i: compiled(all_sets[i])),
+            tm(lambda i: case.call(fvk, all_sets[i], S, D, stream=stream()))]
     restore()
     case.call(fvk, t, S, D, stream=stream())
     want = out.clone()
@@ -65,6 +72,9 @@ def time_row(case, S: int, D: int, fvk, names: dict[int, str], launch, *, repeat
             cols.append([float("nan")])
             continue
         cols.append(tm(lambda i, v=v: launch(v, all_sets[i], stream())))
+    if compile_last:
+        restore()
+        cols[0] = tm(lambda i: compiled(all_sets[i]))
     return cols
 
 

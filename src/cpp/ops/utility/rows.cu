@@ -88,9 +88,11 @@ void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int
   // 1.67; torch.compile 1.15 and 1.55); at S = 1024 (1986 destination units per SM) 2.31 against
   // 2.33; at 4096 6.66 against 5.61, where 8x the threads keep more stores in flight.
   // Source rows planned by plan_unit_rows (grid.cuh). Past the L2 the row kernel stays: at S = 16384,
-  // cold (session 18, benchmarks/probe_repeat_heads.py --cold) it ran at 0.93-0.975 of the copy, and
-  // none of two / four units a thread, evict-first stores, one thread per source unit or a flat
-  // grid passed 0.907.
+  // cold, the benchmark times it at 27.7-27.8 us, 0.90 of the copy, level with torch.compile (H100,
+  // sessions 18-19). In benchmarks/probe_repeat_heads.py --cold (session 18) none of two / four units
+  // a thread, evict-first stores, one thread per source unit or a flat grid beat it; that probe timed
+  // torch.compile first, whose evict_last loads left the KV head in the L2 (this kernel then 25.6-27.0),
+  // so it now times compile last. Bulk (TMA) stores are probe variants 9 / 10, not yet timed clean.
   const int64_t units = vec8 ? src_width / 8 : src_width;
   const int64_t sms = sm_count(ck);
   Launch l;
