@@ -14,8 +14,8 @@
 // with evict-first stores (st.global.cs); 4 two units with evict-first stores; 5 one thread per
 // source unit storing all `repeat` copies (the shipped small-grid kernel's work split) with
 // evict-first stores; 6 as 5 with plain stores; 7 / 8 one destination unit per thread over a flat
-// grid (no row loop), plain / evict-first stores; 9 / 10 bulk (TMA) stores from shared memory
-// (below, session 19).
+// grid (no row loop), plain / evict-first stores; 9 / 10 bulk (TMA) stores from shared memory,
+// 11-13 the same for any shape at three sizes of a CTA's rows (below, session 19).
 //
 // Session 18: the benchmark's row is cold (two input sets rotated, so every store evicts a dirty
 // line of the other set), while one set (session 17's probe: 21.9 us, the benchmark 27.8) rewrites
@@ -35,7 +35,8 @@ namespace {
 
 const char* const kVariants[] = {"shipped kernel", "2 units", "4 units", "evict-first", "2 units evict-first",
                                  "per source unit, evict-first", "per source unit", "flat 1 unit",
-                                 "flat 1 unit evict-first", "bulk store per head", "bulk store per CTA"};
+                                 "flat 1 unit evict-first", "bulk store per head", "bulk store per CTA",
+                                 "bulk rows 32 KB", "bulk rows 16 KB", "bulk rows 8 KB"};
 constexpr int kVariantCount = sizeof(kVariants) / sizeof(kVariants[0]);
 
 // The source of destination unit u (8 halves) of a [rows, nh_src * repeat * hd] expansion.
@@ -157,6 +158,30 @@ __global__ void __launch_bounds__(256) bulk_kernel(const __half* src, __half* ds
   }
 }
 
+// v11-v13 (session 19): v10 for any shape, the form the package would take. A CTA expands as many
+// whole rows as fit a byte budget (32 / 16 / 8 KB, at least one row) in shared memory, its threads
+// looping over the source units, and one thread writes them with one bulk store (the rows are
+// contiguous in dst). A destination row over 48 KB is refused (the row kernel stays there).
+__global__ void __launch_bounds__(256) bulk_rows_kernel(const __half* src, __half* dst, int64_t rows,
+                                                        int rows_per_cta, int hd, int nh_src, int repeat) {
+  extern __shared__ __align__(128) uint4 smem[];
+  dv::pdl_begin();
+  const int hu = hd / 8, su = nh_src * hu, du = su * repeat;  // 16-byte units: head, source row, dst row
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * rows_per_cta;
+  const int n = static_cast<int>(rows - row0 < rows_per_cta ? rows - row0 : rows_per_cta);
+  const uint4* s = reinterpret_cast<const uint4*>(src) + row0 * su;
+  for (int t = threadIdx.x; t < n * su; t += blockDim.x) {
+    const uint4 v = s[t];
+    const int r = t / su, rem = t - r * su, g = rem / hu, c = rem - g * hu;
+    uint4* d = smem + r * du + g * repeat * hu + c;  // source head g -> heads g*repeat .. +repeat-1
+    for (int k = 0; k < repeat; ++k) d[k * hu] = v;
+  }
+  fence_to_async_proxy();
+  __syncthreads();
+  if (threadIdx.x == 0)
+    bulk_store(reinterpret_cast<uint4*>(dst) + row0 * du, smem, static_cast<unsigned>(n) * du * 16);
+}
+
 template <int U, bool kStreaming>
 void units(const __half* src, __half* dst, int64_t rows, int nh_src, int hd, int repeat, cudaStream_t s) {
   const int64_t dst_units = int64_t{nh_src} * repeat * hd / 8, all = rows * dst_units;
@@ -216,6 +241,18 @@ extern "C" int probe_launch(int v, const void* src_, void* dst_, long long rows,
         }
         dv::launch(bulk_kernel<true>, grid, dim3(256), smem, s, src, dst, int64_t{rows}, hd, nh_src, repeat);
       }
+      break;
+    }
+    case 11:
+    case 12:
+    case 13: {
+      const int64_t row_bytes = int64_t{nh_src} * repeat * hd * 2;
+      if (row_bytes > 48 * 1024) return -3;
+      const int64_t budget = int64_t{32 * 1024} >> (v - 11);
+      const int per_cta = static_cast<int>(budget / row_bytes > 1 ? budget / row_bytes : 1);
+      const dim3 grid(static_cast<unsigned>((rows + per_cta - 1) / per_cta));
+      dv::launch(bulk_rows_kernel, grid, dim3(256), static_cast<size_t>(per_cta * row_bytes), s, src, dst,
+                 int64_t{rows}, per_cta, hd, nh_src, repeat);
       break;
     }
     default: return -4;
