@@ -151,10 +151,14 @@ def test_repeat_interleave_heads(fvk, nh, repeat, hd, S):
 
 
 # The launch plans: the unit kernel with rows of 2 chunks (256 source units) and with rows
-# stacked 4 a CTA and a half-used last CTA (601 rows of 32 units: past 4 CTAs per SM); the
-# destination-unit kernel past 2048 destination units per SM (4097 x 8 heads of 256) and for a
-# source row of more than 65535 chunks of 128 units (odd HD: 1-element units).
+# stacked 4 a CTA and a half-used last CTA (601 rows of 32 units: past 4 CTAs per SM). Past 2048
+# destination units per SM, on SM90+: the bulk kernel with 8 rows a CTA and one in the last
+# (4097 x 8 heads of 256), 45 rows of 9 heads of 40 a CTA (7001 rows), one 40 KB row a CTA; the
+# destination-unit kernel for a row over 48 KB (2 heads of 12296) and for a source row of more
+# than 65535 chunks of 128 units (odd HD: 1-element units). Before SM90 all of these but the
+# unit-kernel cases take the destination-unit kernel.
 @pytest.mark.parametrize("S, nh, repeat, hd", [(3, 4, 2, 512), (601, 1, 8, 256), (4097, 1, 8, 256),
+                                               (7001, 3, 3, 40), (200, 5, 4, 1024), (120, 1, 2, 12296),
                                                (2, 1, 2, 128 * 65535 + 9)], ids=str)
 def test_repeat_interleave_heads_plans(fvk, S, nh, repeat, hd):
     src = randn((S, nh, hd), F16, seed=S + hd)
@@ -163,6 +167,31 @@ def test_repeat_interleave_heads_plans(fvk, S, nh, repeat, hd):
     torch.cuda.synchronize()
     dst.check("gpu_repeat_interleave_heads")
     assert_same_bits(dst.tensor, torch.repeat_interleave(src, repeat, dim=1))
+
+
+# The bulk kernel (SM90+) under capture: the graph replays its TMA stores on new source values
+# into a poisoned destination. The first shape has a one-row last CTA, the second 45 rows a CTA.
+@pytest.mark.parametrize("S, nh, repeat, hd", [(4097, 1, 8, 256), (7001, 3, 3, 40)], ids=str)
+def test_repeat_interleave_heads_graph_replay(fvk, S, nh, repeat, hd):
+    src = randn((S, nh, hd), F16, seed=S)
+    dst = Guarded((S, nh * repeat, hd), F16)
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm-up off the capture stream (the launcher's first call)
+        fvk.gpu_repeat_interleave_heads(src, dst.tensor, S, nh, hd, repeat, stream=side.cuda_stream)
+    torch.cuda.current_stream().wait_stream(side)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fvk.gpu_repeat_interleave_heads(src, dst.tensor, S, nh, hd, repeat,
+                                        stream=torch.cuda.current_stream().cuda_stream)
+    for replay in range(2):
+        src.copy_(randn((S, nh, hd), F16, seed=S + 1 + replay))
+        dst.reset()
+        graph.replay()
+        torch.cuda.synchronize()
+        dst.check("gpu_repeat_interleave_heads")
+        assert_same_bits(dst.tensor, torch.repeat_interleave(src, repeat, dim=1), f"replay {replay}")
 
 
 @pytest.mark.parametrize("T, action_dim, offset", [(16, 32, 32 * 34), (50, 32, 0), (7, 5, 3), (1, 1, 1),

@@ -110,4 +110,52 @@ __global__ void __launch_bounds__(kMaxRowThreads)
   }
 }
 
+// Past the L2 (large S): rows expanded in shared memory, then written by the TMA unit.
+// src: [rows, nh_src * head_units] and dst: [rows, nh_src * repeat * head_units] in 16-byte units
+// (head_units = HD / 8, both 16-byte aligned). A CTA stages `rows_per_cta` whole destination rows
+// (the launcher keeps them within the default 48 KB of dynamic shared memory), its threads looping
+// over the source units and writing each to its `repeat` heads in shared memory; then one thread
+// stores the rows, contiguous in dst, with one bulk copy (cp.async.bulk, SM90+). Why: with 16-byte
+// st.global from every thread, the row kernel above stayed at 0.90 of the copy at S = 16384
+// (27.7-27.8 us, H100, sessions 18-19); one large bulk store a CTA keeps the write stream dense.
+// Before SM90 (no bulk copy) the threads store the staged rows themselves, so the kernel is
+// correct on any architecture; the launcher takes it on SM90+ only.
+__device__ __forceinline__ void store_rows_from_shared(uint4* gdst, const uint4* ssrc, int units) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  // The generic-proxy writes to shared memory must be visible to the async proxy (the bulk copy).
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(ssrc));
+    asm volatile("cp.async.bulk.global.shared::cta.bulk_group [%0], [%1], %2;\n" ::"l"(gdst), "r"(s),
+                 "r"(static_cast<unsigned>(units) * 16u)
+                 : "memory");
+    asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+    // Shared memory must outlive the copy's reads of it: wait for them before the CTA exits.
+    asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory");
+  }
+#else
+  __syncthreads();
+  for (int u = threadIdx.x; u < units; u += blockDim.x) gdst[u] = ssrc[u];
+#endif
+}
+
+__global__ void __launch_bounds__(kCtaThreads)
+    repeat_heads_bulk_kernel(const uint4* src, uint4* dst, int64_t rows, int rows_per_cta, int head_units,
+                             int nh_src, int repeat) {
+  extern __shared__ __align__(128) uint4 staged[];
+  ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+  const int su = nh_src * head_units, du = su * repeat;  // units of a source / destination row
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * rows_per_cta;
+  const int n = static_cast<int>(rows - row0 < rows_per_cta ? rows - row0 : rows_per_cta);
+  const uint4* s = src + row0 * su;
+  for (int t = threadIdx.x; t < n * su; t += blockDim.x) {
+    const uint4 v = s[t];
+    const int r = t / su, in_row = t - r * su, g = in_row / head_units, c = in_row - g * head_units;
+    uint4* d = staged + r * du + g * repeat * head_units + c;  // source head g -> heads g*repeat ...
+    for (int k = 0; k < repeat; ++k) d[k * head_units] = v;
+  }
+  store_rows_from_shared(dst + row0 * du, staged, n * du);
+}
+
 }  // namespace flash_rt::utility
