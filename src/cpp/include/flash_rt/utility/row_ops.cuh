@@ -143,8 +143,8 @@ __device__ __forceinline__ void store_rows_from_shared(uint4* gdst, const uint4*
 __global__ void __launch_bounds__(kCtaThreads)
     repeat_heads_bulk_kernel(const uint4* src, uint4* dst, int64_t rows, int rows_per_cta, int head_units,
                              int nh_src, int repeat) {
-  extern __shared__ __align__(128) uint4 staged[];
   ::flash_rt::device::pdl_begin();  // device/launch.cuh: before any global access
+  extern __shared__ __align__(128) uint4 staged[];
   const int su = nh_src * head_units, du = su * repeat;  // units of a source / destination row
   const int64_t row0 = static_cast<int64_t>(blockIdx.x) * rows_per_cta;
   const int n = static_cast<int>(rows - row0 < rows_per_cta ? rows - row0 : rows_per_cta);
