@@ -151,12 +151,11 @@ def test_repeat_interleave_heads(fvk, nh, repeat, hd, S):
 
 
 # The launch plans: the unit kernel with rows of 2 chunks (256 source units) and with rows
-# stacked 4 a CTA and a half-used last CTA (601 rows of 32 units: past 4 CTAs per SM). Past 2048
-# destination units per SM, on SM90+: the bulk kernel with 8 rows a CTA and one in the last
-# (4097 x 8 heads of 256), 45 rows of 9 heads of 40 a CTA (7001 rows), one 40 KB row a CTA; the
-# destination-unit kernel for a row over 48 KB (2 heads of 12296) and for a source row of more
-# than 65535 chunks of 128 units (odd HD: 1-element units). Before SM90 all of these but the
-# unit-kernel cases take the destination-unit kernel.
+# stacked 4 a CTA and a half-used last CTA (601 rows of 32 units: past 4 CTAs per SM); the
+# destination-unit kernel past 2048 destination units per SM (4097 x 8 heads of 256; 7001 rows of
+# 9 heads of 40; 200 rows of 40 KB; rows of 2 heads of 12296, over 48 KB) and for a source row of
+# more than 65535 chunks of 128 units (odd HD: 1-element units). The row sizes are those where a
+# staged-rows kernel (benchmarks/probe_repeat_heads.cu, variants 11-13) changes plan.
 @pytest.mark.parametrize("S, nh, repeat, hd", [(3, 4, 2, 512), (601, 1, 8, 256), (4097, 1, 8, 256),
                                                (7001, 3, 3, 40), (200, 5, 4, 1024), (120, 1, 2, 12296),
                                                (2, 1, 2, 128 * 65535 + 9)], ids=str)
@@ -169,8 +168,8 @@ def test_repeat_interleave_heads_plans(fvk, S, nh, repeat, hd):
     assert_same_bits(dst.tensor, torch.repeat_interleave(src, repeat, dim=1))
 
 
-# The bulk kernel (SM90+) under capture: the graph replays its TMA stores on new source values
-# into a poisoned destination. The first shape has a one-row last CTA, the second 45 rows a CTA.
+# The destination-unit kernel (large S) under capture: the graph replays it on new source values
+# into a poisoned destination.
 @pytest.mark.parametrize("S, nh, repeat, hd", [(4097, 1, 8, 256), (7001, 3, 3, 40)], ids=str)
 def test_repeat_interleave_heads_graph_replay(fvk, S, nh, repeat, hd):
     src = randn((S, nh, hd), F16, seed=S)

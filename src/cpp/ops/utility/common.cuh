@@ -52,14 +52,6 @@ inline int sm_count(const ArgCheck& ck) {
   return sms;
 }
 
-// The compute capability's major number of the entry's device (kernels that need SM90+).
-inline int cc_major(const ArgCheck& ck) {
-  int major = 0;
-  check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, ck.device()), ck.entry(),
-             "cudaDeviceGetAttribute");
-  return major;
-}
-
 // A dense buffer of which the entry addresses the first `need` elements (a KV cache written at
 // kc_offset + s * kc_stride, a strided source, a velocity read from an element offset). With a
 // tensor: dtype, at least `need` elements, density, alignment, device, in that order (the order

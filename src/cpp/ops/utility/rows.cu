@@ -11,10 +11,6 @@ namespace flash_rt::utility {
 namespace {
 
 constexpr int64_t kRepeatUnitsPerSm = 2048;  // its unit kernel up to this many destination units per SM
-// Its bulk kernel (row_ops.cuh): rows staged per CTA up to kBulkStageBytes (at least one row), rows
-// up to the default dynamic shared memory a CTA may take without an opt-in.
-constexpr int64_t kBulkStageBytes = 32 * 1024;
-constexpr int64_t kBulkMaxRowBytes = 48 * 1024;
 
 template <typename T>
 void add_bias(const char* entry, const TensorArg& x, const TensorArg& b, int S, int D, Stream stream) {
@@ -91,29 +87,16 @@ void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int
   // head of 256 to 8 (session 14): the unit kernel S = 1 0.77 us, 256 1.07 (the other 1.02 and
   // 1.67; torch.compile 1.15 and 1.55); at S = 1024 (1986 destination units per SM) 2.31 against
   // 2.33; at 4096 6.66 against 5.61, where 8x the threads keep more stores in flight.
-  // Source rows planned by plan_unit_rows (grid.cuh). Past the unit kernel's grid, on SM90+ with
-  // 16-byte units and a destination row <= 48 KB: the bulk kernel (row_ops.cuh), whose CTAs expand
-  // 32 KB of rows in shared memory and write them with one TMA bulk store. The row kernel it
-  // replaces there: at S = 16384, cold, 27.7-27.8 us, 0.90 of the copy, level with torch.compile
-  // (H100, sessions 18-19); none of two / four units a thread, evict-first stores, one thread per
-  // source unit or a flat grid beat it (benchmarks/probe_repeat_heads.py --cold, which times
-  // torch.compile last: compile's evict_last loads leave the KV head in the L2). The row kernel
-  // stays for rows over 48 KB, unaligned or odd HD, and before SM90.
+  // Source rows planned by plan_unit_rows (grid.cuh). Past the L2 the row kernel stays: at S = 16384,
+  // cold, the benchmark times it at 27.7-27.8 us, 0.90 of the copy, level with torch.compile (H100,
+  // sessions 18-19). In benchmarks/probe_repeat_heads.py --cold (session 18) none of two / four units
+  // a thread, evict-first stores, one thread per source unit or a flat grid beat it; that probe timed
+  // torch.compile first, whose evict_last loads left the KV head in the L2 (this kernel then 25.6-27.0),
+  // so it now times compile last. Bulk (TMA) stores are probe variants 9 / 10, not yet timed clean.
   const int64_t units = vec8 ? src_width / 8 : src_width;
   const int64_t sms = sm_count(ck);
   Launch l;
   const bool unit = int64_t{S} * units * repeat <= kRepeatUnitsPerSm * sms && plan_unit_rows(S, units, sms, &l);
-  const int64_t dst_row_bytes = dst_width * static_cast<int64_t>(sizeof(T));
-  if (!unit && vec8 && dst_row_bytes <= kBulkMaxRowBytes && cc_major(ck) >= 9) {
-    const int64_t per_cta = std::max<int64_t>(kBulkStageBytes / dst_row_bytes, 1);
-    const dim3 grid(static_cast<unsigned>((S + per_cta - 1) / per_cta));
-    ::flash_rt::device::launch(repeat_heads_bulk_kernel, grid, dim3(kCtaThreads),
-                               static_cast<size_t>(per_cta * dst_row_bytes), st, reinterpret_cast<const uint4*>(s),
-                               reinterpret_cast<uint4*>(d), int64_t{S}, static_cast<int>(per_cta), HD / 8, NH_src,
-                               repeat);
-    check_launch(ck.entry());
-    return;
-  }
   if (!unit) l = plan_rows(S, vec8 ? dst_width / 8 : dst_width);
   with_vec_idx(vec8, wide, [&](auto vec, auto idx) {
     constexpr int V = decltype(vec)::value;
