@@ -92,7 +92,8 @@ void gpu_repeat_interleave_heads(const TensorArg& src, const TensorArg& dst, int
   // sessions 18-19). In benchmarks/probe_repeat_heads.py --cold (session 18) none of two / four units
   // a thread, evict-first stores, one thread per source unit or a flat grid beat it; that probe timed
   // torch.compile first, whose evict_last loads left the KV head in the L2 (this kernel then 25.6-27.0),
-  // so it now times compile last. Bulk (TMA) stores are probe variants 9 / 10, not yet timed clean.
+  // so it now times compile last. Bulk (TMA) stores are probe variants 9-13 (11-13: the form this
+  // launcher would take, rows staged per CTA in shared memory), not yet timed with compile last.
   const int64_t units = vec8 ? src_width / 8 : src_width;
   const int64_t sms = sm_count(ck);
   Launch l;
